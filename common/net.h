@@ -1,0 +1,34 @@
+/* net: libevent glue shared by the daemons — listening, dialing and cutting frames out of an
+ * evbuffer. No decisions live here. Call only from the thread that runs the event base. */
+#ifndef DFS_NET_H
+#define DFS_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "buf.h"
+#include "wire.h"
+
+/* Looks at the front of in for one complete frame. Returns 1 and fills *f (its body points
+ * into in and stays valid until net_frame_drain()), 0 if more bytes are needed, or a negative
+ * error (-ERR_PROTO bad header, -ERR_VERSION, -ERR_CHECKSUM bad body): close the connection. */
+int net_frame_peek(struct evbuffer *in, struct wire_frame *f);
+/* Removes the frame returned by net_frame_peek() from in. */
+void net_frame_drain(struct evbuffer *in, const struct wire_frame *f);
+/* Queues b's bytes on bev and empties b. */
+void net_send_buf(struct bufferevent *bev, struct buf *b);
+/* Listens on host:port (port 0 picks one). Returns NULL with a message in err on failure. */
+struct evconnlistener *net_listen(struct event_base *base, const char *host, uint16_t port,
+                                  evconnlistener_cb cb, void *arg, char *err, size_t errlen);
+/* The port a listener is bound to. */
+uint16_t net_listener_port(struct evconnlistener *l);
+/* Starts a non-blocking connect; completion or failure arrives in bev's event callback.
+ * Returns NULL if host does not resolve. The bufferevent closes its socket when freed. */
+struct bufferevent *net_connect(struct event_base *base, const char *host, uint16_t port);
+
+#endif

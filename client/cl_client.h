@@ -1,0 +1,29 @@
+/* cl_client: struct dfs_client (private to libdfs) — config, the namenode connection pool,
+ * the client's name and the request-id counter — plus dfs_client_new/free and dfs_rpc, the one
+ * namenode round trip every metadata, writer and reader call goes through.
+ *
+ * Thread-safety: everything is immutable after dfs_client_new() except the pool (own mutex)
+ * and next_req_id (atomic). Glue: socket I/O through cl_conn. */
+#ifndef DFS_CL_CLIENT_H
+#define DFS_CL_CLIENT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cl_conn.h"
+#include "dfs.h"
+
+struct dfs_client {
+    struct cl_conn_pool pool; /* its id holds cluster id, client name and timeout */
+    atomic_uint_fast64_t next_req_id;
+};
+
+/* A fresh request id (unique within this client). */
+uint64_t cl_client_req_id(struct dfs_client *c);
+/* True for requests that may be repeated without changing the outcome. Pure. */
+int cl_client_is_idempotent(uint16_t req_type);
+/* dfs_rpc() followed by wire_attr_decode() of the reply into *out (may be NULL). */
+int cl_client_rpc_attr(struct dfs_client *c, uint16_t req_type, const struct buf *body,
+                       struct wire_attr *out);
+
+#endif

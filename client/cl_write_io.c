@@ -1,0 +1,399 @@
+#include "cl_write_io.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cl_client.h"
+#include "cl_write.h"
+#include "err.h"
+#include "log.h"
+#include "panic.h"
+#include "sock.h"
+#include "xmalloc.h"
+
+struct dfs_writer {
+    pthread_mutex_t mu;
+    struct dfs_client *c; /* borrowed; outlives the writer */
+    uint64_t ino;
+    int has_lease;      /* guarded by mu */
+    int failed_rc;      /* guarded by mu; sticky first failure, 0 while healthy */
+    int dn_fd;          /* guarded by mu; pipeline of the open block, -1 if none */
+    struct cl_write st; /* guarded by mu */
+    struct buf frame;   /* guarded by mu; outgoing packet frame */
+    struct buf storage; /* guarded by mu; incoming ack frame */
+};
+
+static int cl_writer_new(struct dfs_client *c, const struct wire_attr *attr,
+                         struct dfs_writer **out)
+{
+    if (S_ISDIR(attr->mode))
+        return -EISDIR;
+    if (!S_ISREG(attr->mode) || attr->block_size == 0)
+        return -ERR_PROTO;
+    struct dfs_writer *w = xcalloc(1, sizeof(*w));
+    pthread_mutex_init(&w->mu, NULL);
+    w->c = c;
+    w->ino = attr->ino;
+    w->has_lease = 1;
+    w->dn_fd = -1;
+    cl_write_init(&w->st, attr->block_size, attr->size);
+    buf_init(&w->frame);
+    buf_init(&w->storage);
+    *out = w;
+    return 0;
+}
+
+int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wire_attr *attr_out,
+               struct dfs_writer **out)
+{
+    struct wire_attr attr;
+    struct buf body;
+    int rc;
+
+    if (req->name.len == 0)
+        return -EINVAL;
+    if (req->name.len > WIRE_NAME_MAX)
+        return -ENAMETOOLONG;
+    buf_init(&body);
+    wire_nn_create_encode(&body, req);
+    rc = cl_client_rpc_attr(c, WIRE_NN_CREATE, &body, &attr);
+    buf_fini(&body);
+    if (rc == 0)
+        rc = cl_writer_new(c, &attr, out);
+    if (rc == 0 && attr_out)
+        *attr_out = attr;
+    return rc;
+}
+
+static int cl_writer_nn_open(struct dfs_client *c, uint64_t ino, uint32_t flags,
+                             struct wire_attr *attr)
+{
+    struct wire_nn_open m = { .ino = ino, .flags = flags | WIRE_OPEN_WRITE };
+    struct buf body;
+    int rc;
+
+    buf_init(&body);
+    wire_nn_open_encode(&body, &m);
+    rc = cl_client_rpc_attr(c, WIRE_NN_OPEN, &body, attr);
+    buf_fini(&body);
+    return rc;
+}
+
+int dfs_open_write(struct dfs_client *c, uint64_t ino, uint32_t flags, struct dfs_writer **out)
+{
+    struct wire_attr attr;
+    int rc = cl_writer_nn_open(c, ino, flags, &attr);
+
+    if (rc == 0)
+        rc = cl_writer_new(c, &attr, out);
+    return rc;
+}
+
+uint64_t dfs_writer_size(const struct dfs_writer *w)
+{
+    struct dfs_writer *mw = (struct dfs_writer *)w; /* the mutex is not part of the value */
+    uint64_t size;
+
+    pthread_mutex_lock(&mw->mu);
+    size = w->st.size;
+    pthread_mutex_unlock(&mw->mu);
+    return size;
+}
+
+/* ---- the datanode pipeline ---- */
+
+static void cl_writer_close_pipeline(struct dfs_writer *w)
+{
+    if (w->dn_fd >= 0)
+        close(w->dn_fd);
+    w->dn_fd = -1;
+}
+
+/* Dials targets[0] and opens the block on the whole pipeline. */
+static int cl_writer_open_pipeline(struct dfs_writer *w, const struct wire_nn_add_block_ok *ok)
+{
+    struct wire_dn_write_open m = { .blk = ok->blk, .target_count = ok->target_count - 1 };
+    char host[WIRE_HOST_MAX + 1];
+    struct wire_frame reply;
+    struct buf req;
+    int rc = wire_str_copy(ok->targets[0].host, host, sizeof(host));
+
+    if (rc < 0)
+        return -ERR_PROTO;
+    for (uint32_t i = 1; i < ok->target_count; i++)
+        m.targets[i - 1] = ok->targets[i];
+    int fd = cl_conn_dial(&w->c->pool.id, host, ok->targets[0].port);
+    if (fd < 0)
+        return fd;
+    uint64_t req_id = cl_client_req_id(w->c);
+    buf_init(&req);
+    size_t start = wire_frame_begin(&req);
+    wire_dn_write_open_encode(&req, &m);
+    wire_frame_end(&req, start, WIRE_DN_WRITE_OPEN, req_id, 0);
+    rc = sock_rpc(fd, &req, WIRE_DN_WRITE_OPEN, req_id, &w->storage, &reply);
+    buf_fini(&req);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    w->dn_fd = fd;
+    return 0;
+}
+
+/* NN_ADD_BLOCK (committing the pending block) and the pipeline of the new block. */
+static int cl_writer_add_block(struct dfs_writer *w)
+{
+    struct wire_nn_add_block m = {
+        .ino = w->ino, .prev = w->st.pending, .prev_len = w->st.pending_len,
+    };
+    struct wire_nn_add_block_ok ok;
+    struct wire_frame reply;
+    struct buf body, storage;
+    int rc;
+
+    buf_init(&body);
+    buf_init(&storage);
+    wire_nn_add_block_encode(&body, &m);
+    rc = dfs_rpc(w->c, WIRE_NN_ADD_BLOCK, &body, &storage, &reply);
+    if (rc == 0)
+        rc = wire_nn_add_block_ok_decode(reply.body, reply.hdr.body_len, &ok);
+    if (rc == 0 && (ok.blk.id == 0 || ok.offset != w->st.size))
+        rc = -ERR_PROTO;
+    if (rc == 0 && ok.target_count == 0)
+        rc = -ERR_NO_DATANODES;
+    if (rc == 0)
+        rc = cl_writer_open_pipeline(w, &ok);
+    if (rc == 0)
+        cl_write_on_block(&w->st, ok.blk);
+    buf_fini(&storage);
+    buf_fini(&body);
+    return rc;
+}
+
+/* Reads one DN_WRITE_ACK (blocking) and applies it. */
+static int cl_writer_read_ack(struct dfs_writer *w)
+{
+    struct wire_frame f;
+    struct wire_dn_write_ack ack;
+    int rc = sock_read_frame(w->dn_fd, &w->storage, &f);
+
+    if (rc < 0)
+        return rc;
+    if (f.hdr.type != WIRE_DN_WRITE_ACK)
+        return -ERR_PROTO;
+    if (f.hdr.status != 0)
+        return err_from_wire(f.hdr.status);
+    rc = wire_dn_write_ack_decode(f.body, f.hdr.body_len, &ack);
+    if (rc < 0)
+        return rc;
+    return cl_write_on_ack(&w->st, &ack);
+}
+
+/* Applies every ack that has already arrived, without blocking. */
+static int cl_writer_poll_acks(struct dfs_writer *w)
+{
+    while (w->st.sent_count > 0) {
+        struct pollfd pfd = { .fd = w->dn_fd, .events = POLLIN };
+        int n = poll(&pfd, 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        int rc = cl_writer_read_ack(w);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int cl_writer_send(struct dfs_writer *w, int is_last)
+{
+    struct wire_dn_write_pkt pkt;
+
+    cl_write_seal(&w->st, is_last, &pkt);
+    buf_reset(&w->frame);
+    size_t start = wire_frame_begin(&w->frame);
+    wire_dn_write_pkt_encode(&w->frame, &pkt);
+    wire_frame_end(&w->frame, start, WIRE_DN_WRITE_PKT, cl_client_req_id(w->c), 0);
+    int rc = sock_write_all(w->dn_fd, w->frame.data, w->frame.len);
+    if (rc < 0)
+        return rc;
+    LOG_DEBUG("sent pkt ino=%" PRIu64 " blk=%016" PRIx64 " seq=%" PRIu64 " len=%u last=%d",
+              w->ino, w->st.blk.id, pkt.seq, pkt.data_len, is_last);
+    return cl_writer_poll_acks(w);
+}
+
+/* Seals the rest of the block as LAST, waits until every replica acked it, and leaves the
+ * block pending for the next ADD_BLOCK or COMPLETE. */
+static int cl_writer_end_block(struct dfs_writer *w)
+{
+    int rc = 0;
+
+    while (rc == 0 && w->st.sent_count == CL_WRITE_WINDOW)
+        rc = cl_writer_read_ack(w);
+    if (rc == 0)
+        rc = cl_writer_send(w, 1);
+    while (rc == 0 && w->st.sent_count > 0)
+        rc = cl_writer_read_ack(w);
+    if (rc < 0)
+        return rc;
+    cl_writer_close_pipeline(w);
+    cl_write_on_block_done(&w->st);
+    return 0;
+}
+
+/* ---- the public calls ---- */
+
+/* Records the first failure (and logs it once); later calls return it. */
+static int cl_writer_fail(struct dfs_writer *w, int rc, const char *what)
+{
+    ASSERT(rc < 0);
+    int is_pipeline = w->dn_fd >= 0;
+    cl_writer_close_pipeline(w);
+    if (is_pipeline && rc > -1000)
+        rc = -ERR_PIPELINE; /* a transport error on the pipeline */
+    LOG_WARN("writer failed ino=%" PRIu64 " blk=%016" PRIx64 " during=%s rc=%s", w->ino,
+             w->st.blk.id, what, err_str(rc));
+    w->failed_rc = rc;
+    return rc;
+}
+
+/* After a flush released the lease, a write takes it again (append, new block). */
+static int cl_writer_reopen(struct dfs_writer *w)
+{
+    struct wire_attr attr;
+    int rc = cl_writer_nn_open(w->c, w->ino, WIRE_OPEN_APPEND, &attr);
+
+    if (rc < 0)
+        return rc;
+    w->has_lease = 1;
+    if (attr.size != w->st.size) {
+        w->st.size = attr.size; /* someone else changed the file meanwhile */
+        return -EOPNOTSUPP;
+    }
+    return 0;
+}
+
+static int cl_writer_step(struct dfs_writer *w, const uint8_t *p, size_t len, size_t *done)
+{
+    switch (cl_write_next_step(&w->st)) {
+    case CL_WRITE_STEP_APPEND:
+        *done = cl_write_append(&w->st, p, len);
+        return 0;
+    case CL_WRITE_STEP_ADD_BLOCK:
+        return cl_writer_add_block(w);
+    case CL_WRITE_STEP_SEND:
+        return cl_writer_send(w, 0);
+    case CL_WRITE_STEP_END_BLOCK:
+        return cl_writer_end_block(w);
+    case CL_WRITE_STEP_WAIT_ACK:
+        return cl_writer_read_ack(w);
+    default:
+        PANIC("bad writer step");
+    }
+}
+
+static ssize_t cl_writer_write_locked(struct dfs_writer *w, const uint8_t *p, size_t len,
+                                      uint64_t offset)
+{
+    int rc;
+
+    if (w->failed_rc)
+        return w->failed_rc;
+    if (offset != w->st.size)
+        return -EOPNOTSUPP;
+    if (!w->has_lease && len > 0) {
+        rc = cl_writer_reopen(w);
+        if (rc < 0)
+            return rc == -EOPNOTSUPP ? rc : cl_writer_fail(w, rc, "reopen");
+    }
+    for (size_t left = len; left > 0;) {
+        size_t done = 0;
+        rc = cl_writer_step(w, p, left, &done);
+        if (rc < 0)
+            return cl_writer_fail(w, rc, "write");
+        p += done;
+        left -= done;
+    }
+    cl_write_assert_valid(&w->st);
+    return (ssize_t)len;
+}
+
+ssize_t dfs_writer_write(struct dfs_writer *w, const void *data, size_t len, uint64_t offset)
+{
+    ssize_t n;
+
+    if (len > SSIZE_MAX)
+        return -EINVAL;
+    pthread_mutex_lock(&w->mu);
+    n = cl_writer_write_locked(w, data, len, offset);
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+static int cl_writer_complete(struct dfs_writer *w)
+{
+    struct wire_nn_complete m = {
+        .ino = w->ino, .last = w->st.pending, .last_len = w->st.pending_len,
+    };
+    struct wire_attr attr;
+    struct buf body;
+    int rc;
+
+    buf_init(&body);
+    wire_nn_complete_encode(&body, &m);
+    rc = cl_client_rpc_attr(w->c, WIRE_NN_COMPLETE, &body, &attr);
+    buf_fini(&body);
+    if (rc < 0)
+        return rc;
+    cl_write_on_commit(&w->st);
+    w->has_lease = 0;
+    return 0;
+}
+
+static int cl_writer_flush_locked(struct dfs_writer *w)
+{
+    int rc = 0;
+
+    if (w->failed_rc)
+        return w->failed_rc;
+    if (w->st.has_block)
+        rc = cl_writer_end_block(w);
+    if (rc == 0 && w->has_lease)
+        rc = cl_writer_complete(w);
+    return rc < 0 ? cl_writer_fail(w, rc, "flush") : 0;
+}
+
+int dfs_writer_flush(struct dfs_writer *w)
+{
+    int rc;
+
+    pthread_mutex_lock(&w->mu);
+    rc = cl_writer_flush_locked(w);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int dfs_writer_close(struct dfs_writer *w)
+{
+    int rc;
+
+    if (!w)
+        return 0;
+    rc = dfs_writer_flush(w);
+    cl_writer_close_pipeline(w);
+    cl_write_fini(&w->st);
+    buf_fini(&w->frame);
+    buf_fini(&w->storage);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    return rc;
+}

@@ -1,0 +1,108 @@
+#include "nn_dn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "panic.h"
+#include "xmalloc.h"
+
+void nn_dns_init(struct nn_dns *d, uint64_t dead_ms)
+{
+    d->v = xcalloc(NN_DN_MAX, sizeof(*d->v));
+    d->count = 0;
+    d->dead_ms = dead_ms;
+}
+
+void nn_dns_fini(struct nn_dns *d)
+{
+    for (uint32_t i = 0; i < d->count; i++)
+        free(d->v[i].cmds);
+    free(d->v);
+    d->v = NULL;
+    d->count = 0;
+}
+
+static int str_eq(struct wire_str s, const char *c)
+{
+    return s.len == strlen(c) && memcmp(s.p, c, s.len) == 0;
+}
+
+int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t now_ms,
+                    uint32_t *idx_out)
+{
+    uint32_t idx = 0;
+    struct nn_dn *dn;
+
+    while (idx < d->count && !str_eq(r->self.node_id, d->v[idx].node_id))
+        idx++;
+    if (idx == d->count && d->count == NN_DN_MAX)
+        return -ENOSPC;
+    dn = &d->v[idx];
+    if (wire_str_copy(r->self.node_id, dn->node_id, sizeof(dn->node_id)) < 0 ||
+        wire_str_copy(r->self.host, dn->host, sizeof(dn->host)) < 0 || dn->node_id[0] == '\0')
+        return -EINVAL;
+    if (idx == d->count)
+        d->count++;
+    dn->port = r->self.port;
+    dn->capacity = r->capacity;
+    dn->used = r->used;
+    dn->remaining = r->remaining;
+    dn->last_heartbeat_ms = now_ms;
+    *idx_out = idx;
+    return 0;
+}
+
+void nn_dns_heartbeat(struct nn_dns *d, uint32_t idx, const struct wire_dn_heartbeat *hb,
+                      uint64_t now_ms)
+{
+    ASSERT(idx < d->count);
+    struct nn_dn *dn = &d->v[idx];
+    dn->capacity = hb->capacity;
+    dn->used = hb->used;
+    dn->remaining = hb->remaining;
+    dn->active_writes = hb->active_writes;
+    dn->last_heartbeat_ms = now_ms;
+}
+
+int nn_dns_is_live(const struct nn_dns *d, uint32_t idx, uint64_t now_ms)
+{
+    ASSERT(idx < d->count);
+    uint64_t last = d->v[idx].last_heartbeat_ms;
+    return now_ms < last || now_ms - last <= d->dead_ms;
+}
+
+void nn_dns_queue_delete(struct nn_dns *d, uint32_t idx, struct wire_blk blk)
+{
+    ASSERT(idx < d->count);
+    struct nn_dn *dn = &d->v[idx];
+    if (dn->cmd_count == NN_DN_CMDS_MAX)
+        return;
+    if (dn->cmd_count == dn->cmd_cap) {
+        dn->cmd_cap = dn->cmd_cap ? dn->cmd_cap * 2 : 64;
+        dn->cmds = xrealloc(dn->cmds, dn->cmd_cap * sizeof(*dn->cmds));
+    }
+    dn->cmds[dn->cmd_count++] = blk;
+}
+
+size_t nn_dns_take_cmds(struct nn_dns *d, uint32_t idx, struct wire_dn_cmd *out, size_t max)
+{
+    ASSERT(idx < d->count);
+    struct nn_dn *dn = &d->v[idx];
+    size_t n = dn->cmd_count < max ? dn->cmd_count : max;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct wire_dn_cmd){ .kind = WIRE_CMD_DELETE, .blk = dn->cmds[i] };
+    memmove(dn->cmds, dn->cmds + n, (dn->cmd_count - n) * sizeof(*dn->cmds));
+    dn->cmd_count -= n;
+    return n;
+}
+
+void nn_dns_addr(const struct nn_dns *d, uint32_t idx, struct wire_dn_addr *out)
+{
+    ASSERT(idx < d->count);
+    const struct nn_dn *dn = &d->v[idx];
+    out->node_id = wire_str_c(dn->node_id);
+    out->host = wire_str_c(dn->host);
+    out->port = dn->port;
+}

@@ -1,0 +1,52 @@
+/* nn_dn: the datanode table — identity, advertised address, capacity figures, last heartbeat
+ * and the commands waiting for a node's next heartbeat. A node keeps its index for the life of
+ * the namenode process (re-registration by node id reuses it). Liveness is a function of
+ * now_ms, passed in. Pure; owned by the namenode loop. */
+#ifndef DFS_NN_DN_H
+#define DFS_NN_DN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+enum { NN_DN_MAX = 4096, NN_DN_CMDS_MAX = 1 << 16 };
+
+struct nn_dn {
+    char node_id[WIRE_ID_MAX + 1];
+    char host[WIRE_HOST_MAX + 1];
+    uint16_t port;
+    uint64_t capacity;
+    uint64_t used;
+    uint64_t remaining;
+    uint64_t last_heartbeat_ms;
+    uint32_t active_writes;
+    struct wire_blk *cmds; /* pending DELETE commands, bounded by NN_DN_CMDS_MAX */
+    size_t cmd_count;
+    size_t cmd_cap;
+};
+
+struct nn_dns {
+    struct nn_dn *v;
+    uint32_t count;
+    uint64_t dead_ms; /* heartbeat silence after which a node is dead */
+};
+
+void nn_dns_init(struct nn_dns *d, uint64_t dead_ms);
+void nn_dns_fini(struct nn_dns *d);
+/* Registers (or re-registers) a node; *idx_out gets its index. -ENOSPC past NN_DN_MAX,
+ * -EINVAL for a bad id or address. Counts as a heartbeat. */
+int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t now_ms,
+                    uint32_t *idx_out);
+void nn_dns_heartbeat(struct nn_dns *d, uint32_t idx, const struct wire_dn_heartbeat *hb,
+                      uint64_t now_ms);
+int nn_dns_is_live(const struct nn_dns *d, uint32_t idx, uint64_t now_ms);
+/* Queues "delete blk" for node idx (dropped silently when the queue is full: the node's next
+ * full block report brings the replica up again). */
+void nn_dns_queue_delete(struct nn_dns *d, uint32_t idx, struct wire_blk blk);
+/* Moves up to max pending commands of node idx into out; returns how many. */
+size_t nn_dns_take_cmds(struct nn_dns *d, uint32_t idx, struct wire_dn_cmd *out, size_t max);
+/* The node's wire address (borrowing its strings). */
+void nn_dns_addr(const struct nn_dns *d, uint32_t idx, struct wire_dn_addr *out);
+
+#endif

@@ -1,0 +1,302 @@
+#include "nn_journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "err.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+/* Image file: header, then the nn_ns image body.
+ *   u32 magic "DFSK" | u16 version | u64 last_index | u64 body_len | u64 body XXH3 | body
+ * Log record:
+ *   u32 payload_len | u32 csum32(index, payload) | u64 index | payload (nn_op_encode) */
+enum {
+    NN_CKPT_MAGIC = 0x4b534644,
+    NN_CKPT_VERSION = 1,
+    NN_CKPT_HDR_LEN = 30,
+    NN_REC_HDR_LEN = 16,
+    NN_REC_MAX = 64 * 1024,
+};
+
+static const char nn_image_name[] = "image";
+static const char nn_image_tmp_name[] = "image.tmp";
+static const char nn_log_name[] = "edits";
+
+static int read_file(int dir_fd, const char *name, struct buf *out)
+{
+    int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    uint8_t *p = buf_extend(out, (size_t)st.st_size);
+    for (size_t off = 0; off < (size_t)st.st_size;) {
+        ssize_t n = pread(fd, p + off, (size_t)st.st_size - off, (off_t)off);
+        if (n <= 0) {
+            rc = n < 0 ? -errno : -EIO;
+            goto out;
+        }
+        off += (size_t)n;
+    }
+out:
+    close(fd);
+    return rc;
+}
+
+static int write_all(int fd, const void *p, size_t len)
+{
+    const uint8_t *q = p;
+
+    while (len) {
+        ssize_t n = write(fd, q, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        q += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int image_load(struct nn_journal *j, struct nn_ns *ns)
+{
+    struct buf b;
+    int rc;
+
+    buf_init(&b);
+    rc = read_file(j->dir_fd, nn_image_name, &b);
+    if (rc < 0)
+        goto out;
+    rc = -ERR_CORRUPT;
+    if (b.len < NN_CKPT_HDR_LEN || le_get_u32(b.data) != NN_CKPT_MAGIC ||
+        le_get_u16(b.data + 4) != NN_CKPT_VERSION)
+        goto out;
+    uint64_t body_len = le_get_u64(b.data + 14);
+    if (body_len != b.len - NN_CKPT_HDR_LEN ||
+        le_get_u64(b.data + 22) != csum_chunk(b.data + NN_CKPT_HDR_LEN, body_len))
+        goto out;
+    j->image_index = le_get_u64(b.data + 6);
+    nn_ns_init(ns, 0);
+    rc = nn_ns_image_decode(ns, b.data + NN_CKPT_HDR_LEN, body_len);
+    if (rc < 0)
+        nn_ns_fini(ns);
+out:
+    buf_fini(&b);
+    return rc;
+}
+
+/* Replays records after the image; cuts a torn or corrupt tail at *good_end. */
+static int log_replay(struct nn_journal *j, struct nn_ns *ns, const struct buf *log,
+                      uint64_t *replayed, size_t *good_end)
+{
+    size_t off = 0;
+
+    while (log->len - off >= NN_REC_HDR_LEN) {
+        const uint8_t *h = log->data + off;
+        uint32_t len = le_get_u32(h);
+        if (len > NN_REC_MAX || len > log->len - off - NN_REC_HDR_LEN)
+            break;
+        if (le_get_u32(h + 4) != csum32(h + 8, 8 + (size_t)len))
+            break;
+        uint64_t index = le_get_u64(h + 8);
+        struct nn_op op;
+        if (nn_op_decode(h + NN_REC_HDR_LEN, len, &op) < 0)
+            return -ERR_CORRUPT;
+        if (index > j->image_index) {
+            if (index != j->last_index + 1)
+                return -ERR_CORRUPT;
+            struct nn_op_result res = { 0 };
+            int rc = nn_ns_apply(ns, &op, &res);
+            nn_blk_list_fini(&res.freed);
+            if (rc < 0)
+                return -ERR_CORRUPT; /* only successful ops are logged */
+            j->last_index = index;
+            (*replayed)++;
+        }
+        off += NN_REC_HDR_LEN + len;
+    }
+    *good_end = off;
+    return 0;
+}
+
+static int log_open_and_replay(struct nn_journal *j, struct nn_ns *ns, uint64_t *replayed)
+{
+    struct buf log;
+    size_t good_end = 0;
+    int rc;
+
+    j->log_fd = openat(j->dir_fd, nn_log_name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (j->log_fd < 0)
+        return -errno;
+    buf_init(&log);
+    rc = read_file(j->dir_fd, nn_log_name, &log);
+    if (rc == 0)
+        rc = log_replay(j, ns, &log, replayed, &good_end);
+    if (rc == 0 && good_end != log.len) {
+        if (ftruncate(j->log_fd, (off_t)good_end) < 0 || fsync(j->log_fd) < 0)
+            rc = -errno;
+    }
+    if (rc == 0 && lseek(j->log_fd, 0, SEEK_END) < 0)
+        rc = -errno;
+    buf_fini(&log);
+    return rc;
+}
+
+static int dir_open_locked(struct nn_journal *j, const char *dir)
+{
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    j->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (j->dir_fd < 0)
+        return -errno;
+    j->lock_fd = openat(j->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (j->lock_fd < 0)
+        return -errno;
+    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? -EBUSY : -errno;
+    return 0;
+}
+
+int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uint64_t now_ms,
+                    uint64_t *replayed_out)
+{
+    int rc;
+
+    memset(j, 0, sizeof(*j));
+    j->dir_fd = j->lock_fd = j->log_fd = -1;
+    j->dir = xstrdup(dir);
+    buf_init(&j->batch);
+    *replayed_out = 0;
+    rc = dir_open_locked(j, dir);
+    if (rc < 0)
+        return rc;
+    rc = image_load(j, ns);
+    if (rc == -ENOENT) {
+        /* A new namenode directory: format it with an empty namespace. */
+        nn_ns_init(ns, now_ms);
+        rc = nn_journal_checkpoint(j, ns);
+        if (rc < 0)
+            nn_ns_fini(ns);
+    }
+    if (rc < 0)
+        return rc;
+    j->last_index = j->synced_index = j->image_index;
+    rc = log_open_and_replay(j, ns, replayed_out);
+    if (rc < 0)
+        nn_ns_fini(ns);
+    j->synced_index = j->last_index;
+    return rc;
+}
+
+void nn_journal_close(struct nn_journal *j)
+{
+    if (j->log_fd >= 0)
+        close(j->log_fd);
+    if (j->lock_fd >= 0)
+        close(j->lock_fd);
+    if (j->dir_fd >= 0)
+        close(j->dir_fd);
+    buf_fini(&j->batch);
+    free(j->dir);
+    j->dir = NULL;
+    j->dir_fd = j->lock_fd = j->log_fd = -1;
+}
+
+void nn_journal_append(struct nn_journal *j, const struct nn_op *op)
+{
+    size_t start = j->batch.len;
+
+    buf_extend(&j->batch, NN_REC_HDR_LEN);
+    nn_op_encode(op, &j->batch);
+    size_t len = j->batch.len - start - NN_REC_HDR_LEN;
+    ASSERT(len <= NN_REC_MAX);
+    uint8_t *h = j->batch.data + start;
+    le_put_u32(h, (uint32_t)len);
+    le_put_u64(h + 8, ++j->last_index);
+    le_put_u32(h + 4, csum32(h + 8, 8 + len));
+}
+
+int nn_journal_has_batch(const struct nn_journal *j)
+{
+    return j->batch.len != 0;
+}
+
+int nn_journal_sync(struct nn_journal *j)
+{
+    int rc;
+
+    if (j->batch.len == 0)
+        return 0;
+    rc = write_all(j->log_fd, j->batch.data, j->batch.len);
+    if (rc == 0 && fdatasync(j->log_fd) < 0)
+        rc = -errno;
+    if (rc < 0)
+        return rc;
+    buf_reset(&j->batch);
+    j->synced_index = j->last_index;
+    return 0;
+}
+
+static int image_write_tmp(struct nn_journal *j, const struct nn_ns *ns)
+{
+    struct buf b;
+    int rc = 0;
+    int fd = openat(j->dir_fd, nn_image_tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        return -errno;
+    buf_init(&b);
+    buf_extend(&b, NN_CKPT_HDR_LEN);
+    nn_ns_image_encode(ns, &b);
+    uint64_t body_len = b.len - NN_CKPT_HDR_LEN;
+    le_put_u32(b.data, NN_CKPT_MAGIC);
+    le_put_u16(b.data + 4, NN_CKPT_VERSION);
+    le_put_u64(b.data + 6, j->last_index);
+    le_put_u64(b.data + 14, body_len);
+    le_put_u64(b.data + 22, csum_chunk(b.data + NN_CKPT_HDR_LEN, body_len));
+    rc = write_all(fd, b.data, b.len);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    buf_fini(&b);
+    return rc;
+}
+
+int nn_journal_checkpoint(struct nn_journal *j, const struct nn_ns *ns)
+{
+    int rc = j->log_fd >= 0 ? nn_journal_sync(j) : 0;
+
+    if (rc == 0)
+        rc = image_write_tmp(j, ns);
+    if (rc == 0 && renameat(j->dir_fd, nn_image_tmp_name, j->dir_fd, nn_image_name) < 0)
+        rc = -errno;
+    if (rc == 0 && fsync(j->dir_fd) < 0)
+        rc = -errno;
+    if (rc < 0)
+        return rc;
+    j->image_index = j->last_index;
+    /* The image covers every record; a crash before the truncate only replays nothing. */
+    if (j->log_fd >= 0 && (ftruncate(j->log_fd, 0) < 0 || lseek(j->log_fd, 0, SEEK_SET) < 0 ||
+                           fsync(j->log_fd) < 0))
+        return -errno;
+    return 0;
+}
+
+uint64_t nn_journal_pending_ops(const struct nn_journal *j)
+{
+    return j->last_index - j->image_index;
+}

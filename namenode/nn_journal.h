@@ -1,0 +1,45 @@
+/* nn_journal: the namenode's durable state on disk — the checkpoint image and the edit log —
+ * in nn.dir (docs/ON-DISK.md). Records are appended to an in-memory batch by
+ * nn_journal_append() and made durable together by nn_journal_sync() (write + fdatasync: one
+ * group commit per event-loop turn). A checkpoint writes the whole namespace to a new image
+ * (tmp file, fsync, rename, fsync dir) and then empties the log. Loading reads the image and
+ * replays every later record through nn_ns_apply(); a torn record at the tail (a crash during
+ * append) is cut off. Glue (file I/O); called only from the namenode loop thread. */
+#ifndef DFS_NN_JOURNAL_H
+#define DFS_NN_JOURNAL_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "nn_ns.h"
+
+struct nn_journal {
+    char *dir;
+    int dir_fd;
+    int lock_fd;
+    int log_fd;
+    uint64_t last_index;       /* index of the last record appended */
+    uint64_t synced_index;     /* index of the last durable record */
+    uint64_t image_index;      /* last index covered by the image on disk */
+    struct buf batch;          /* encoded records not yet written */
+};
+
+/* Opens (creating) dir, takes its lock (-EBUSY if another namenode holds it), and loads the
+ * namespace into ns (which must be uninitialized): image + replay, or a fresh namespace with
+ * root times now_ms and an initial image. *replayed_out gets the number of records replayed.
+ * Errors: -errno, -ERR_CORRUPT (bad image, or a record that fails to apply). */
+int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uint64_t now_ms,
+                    uint64_t *replayed_out);
+void nn_journal_close(struct nn_journal *j);
+/* Adds op to the batch with the next index. No I/O. */
+void nn_journal_append(struct nn_journal *j, const struct nn_op *op);
+int nn_journal_has_batch(const struct nn_journal *j);
+/* Writes the batch and fdatasyncs the log. 0 or -errno (then nothing in the batch may be
+ * acknowledged: the caller must stop). */
+int nn_journal_sync(struct nn_journal *j);
+/* Writes a checkpoint of ns (which must include every appended record) and empties the log. */
+int nn_journal_checkpoint(struct nn_journal *j, const struct nn_ns *ns);
+/* Records appended since the last checkpoint. */
+uint64_t nn_journal_pending_ops(const struct nn_journal *j);
+
+#endif

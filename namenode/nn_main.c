@@ -1,0 +1,182 @@
+/* dfs-namenode: wiring only — configuration, state load, server, signals. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "log.h"
+#include "nn_server.h"
+
+struct nn_main {
+    struct cfg cfg;
+    struct nn_state st;
+    struct nn_journal journal;
+    struct event_base *base;
+    struct nn_server *srv;
+};
+
+static uint64_t nn_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dfs-namenode [-c FILE] [-o key=value]...\n"
+               "  -c FILE       load configuration from FILE (docs/OPERATIONS.md)\n"
+               "  -o key=value  set one configuration key (after -c)\n");
+}
+
+static int parse_args(struct cfg *cfg, int argc, char **argv)
+{
+    char err[512];
+    int opt;
+
+    while ((opt = getopt(argc, argv, "c:o:h")) != -1) {
+        int rc = 0;
+        if (opt == 'c')
+            rc = cfg_load_file(cfg, optarg, err, sizeof(err));
+        else if (opt == 'o')
+            rc = cfg_set(cfg, optarg, err, sizeof(err));
+        else {
+            usage(opt == 'h' ? stdout : stderr);
+            return opt == 'h' ? 1 : -EINVAL;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "dfs-namenode: %s\n", err);
+            return rc;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int load_state(struct nn_main *m)
+{
+    uint64_t replayed;
+    const char *dir = cfg_str(&m->cfg, CFG_NN_DIR);
+    int rc = nn_journal_open(&m->journal, dir, &m->st.ns, nn_wall_ms(), &replayed);
+
+    if (rc < 0) {
+        LOG_ERROR("cannot open namenode directory %s: %s", dir, err_str(rc));
+        return rc;
+    }
+    LOG_INFO("namespace loaded dir=%s files=%llu dirs=%llu blocks=%llu replayed=%llu", dir,
+             (unsigned long long)m->st.ns.file_count, (unsigned long long)m->st.ns.dir_count,
+             (unsigned long long)m->st.ns.blk_count, (unsigned long long)replayed);
+    m->st.journal = &m->journal;
+    m->st.cluster_id = cfg_str(&m->cfg, CFG_CLUSTER_ID);
+    m->st.block_size = cfg_u64(&m->cfg, CFG_BLOCK_SIZE);
+    m->st.replication = (uint16_t)cfg_u64(&m->cfg, CFG_REPLICATION);
+    m->st.heartbeat_ms = (uint32_t)cfg_u64(&m->cfg, CFG_HEARTBEAT_MS);
+    nn_blocks_init(&m->st.blocks);
+    nn_state_rebuild_blocks(&m->st);
+    nn_dns_init(&m->st.dns, cfg_u64(&m->cfg, CFG_DN_DEAD_MS));
+    return 0;
+}
+
+static int check_cfg(const struct cfg *cfg)
+{
+    uint64_t bs = cfg_u64(cfg, CFG_BLOCK_SIZE), rep = cfg_u64(cfg, CFG_REPLICATION);
+    enum log_level level;
+
+    if (bs == 0 || bs % (64 * 1024) != 0 || bs > (1ULL << 31)) {
+        fprintf(stderr, "dfs-namenode: dfs.block_size must be a multiple of 64K up to 2G\n");
+        return -EINVAL;
+    }
+    if (rep < 1 || rep > NN_LOCS_MAX) {
+        fprintf(stderr, "dfs-namenode: dfs.replication must be 1..%d\n", NN_LOCS_MAX);
+        return -EINVAL;
+    }
+    if (log_parse_level(cfg_str(cfg, CFG_LOG_LEVEL), &level) < 0) {
+        fprintf(stderr, "dfs-namenode: bad log.level\n");
+        return -EINVAL;
+    }
+    log_set_level(level);
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct nn_main *m = arg;
+
+    LOG_INFO("signal %d: checkpointing and stopping", (int)sig);
+    int rc = nn_server_checkpoint(m->srv);
+    if (rc < 0)
+        LOG_ERROR("checkpoint at shutdown failed: %s", err_str(rc));
+    event_base_loopbreak(m->base);
+}
+
+static int serve(struct nn_main *m)
+{
+    struct nn_server_opts opts = {
+        .listen_port = 0,
+        .checkpoint_ops = cfg_u64(&m->cfg, CFG_CHECKPOINT_OPS),
+        .checkpoint_ms = cfg_u64(&m->cfg, CFG_CHECKPOINT_SECS) * 1000,
+        .now_ms = nn_wall_ms,
+    };
+    char host[WIRE_HOST_MAX + 1], err[256];
+
+    if (cfg_parse_hostport(cfg_str(&m->cfg, CFG_NN_LISTEN), host, sizeof(host),
+                           &opts.listen_port) < 0) {
+        LOG_ERROR("bad nn.listen '%s'", cfg_str(&m->cfg, CFG_NN_LISTEN));
+        return -EINVAL;
+    }
+    opts.listen_host = host;
+    m->base = event_base_new();
+    m->srv = nn_server_new(m->base, &m->st, &opts, err, sizeof(err));
+    if (!m->srv) {
+        LOG_ERROR("%s", err);
+        event_base_free(m->base);
+        return -EADDRINUSE;
+    }
+    struct event *sigterm = evsignal_new(m->base, SIGTERM, on_signal, m);
+    struct event *sigint = evsignal_new(m->base, SIGINT, on_signal, m);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+    LOG_INFO("namenode listening on %s:%u cluster=%s", host, nn_server_port(m->srv),
+             m->st.cluster_id);
+    event_base_dispatch(m->base);
+    event_free(sigterm);
+    event_free(sigint);
+    nn_server_free(m->srv);
+    event_base_free(m->base);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct nn_main m;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    signal(SIGPIPE, SIG_IGN);
+    cfg_init(&m.cfg);
+    rc = parse_args(&m.cfg, argc, argv);
+    if (rc == 0)
+        rc = check_cfg(&m.cfg);
+    if (rc == 0)
+        rc = load_state(&m);
+    if (rc == 0) {
+        rc = serve(&m);
+        nn_dns_fini(&m.st.dns);
+        nn_blocks_fini(&m.st.blocks);
+        nn_ns_fini(&m.st.ns);
+        nn_journal_close(&m.journal);
+    }
+    cfg_fini(&m.cfg);
+    return rc == 0 || rc == 1 ? 0 : (rc == -EINVAL ? 2 : 1);
+}

@@ -1,0 +1,625 @@
+/* nn_rpc: request handlers. Each is: decode, validate, read or apply, encode the reply. */
+#include "nn_rpc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "nn_place.h"
+#include "panic.h"
+
+typedef int nn_handler_fn(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                          struct buf *out);
+
+void nn_session_init(struct nn_session *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->dn_idx = -1;
+}
+
+#define DECODE(type, f, m)                                                                         \
+    do {                                                                                           \
+        int rc_ = wire_##type##_decode((f)->body, (f)->hdr.body_len, (m));                         \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
+    } while (0)
+
+/* ---- shared helpers ---- */
+
+static void blk_commit(struct nn_state *st, struct wire_blk blk, uint64_t len)
+{
+    struct nn_blk *b = nn_blocks_get(&st->blocks, blk.id);
+
+    if (blk.id == 0 || !b)
+        return;
+    b->len = len;
+    b->is_committed = 1;
+}
+
+/* Forgets freed blocks and orders their replicas deleted. */
+static void release_blocks(struct nn_state *st, const struct nn_blk_list *freed)
+{
+    uint16_t locs[NN_LOCS_MAX];
+
+    for (size_t i = 0; i < freed->count; i++) {
+        size_t n = nn_blocks_remove(&st->blocks, freed->v[i].id, locs);
+        for (size_t k = 0; k < n; k++)
+            nn_dns_queue_delete(&st->dns, locs[k], freed->v[i]);
+    }
+}
+
+/* Applies op; on success logs it and releases what it freed. */
+static int apply_logged(struct nn_state *st, const struct nn_op *op, struct nn_op_result *res)
+{
+    int rc = nn_ns_apply(&st->ns, op, res);
+
+    if (rc == 0) {
+        if (st->journal)
+            nn_journal_append(st->journal, op);
+        release_blocks(st, &res->freed);
+    }
+    nn_blk_list_fini(&res->freed);
+    return rc;
+}
+
+static void op_init(struct nn_state *st, struct nn_session *s, struct nn_op *op, uint8_t kind)
+{
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    op->now_ms = st->now_ms;
+    memcpy(op->client, s->node_id, sizeof(op->client));
+}
+
+static int reply_attr(struct nn_state *st, uint64_t ino, struct buf *out)
+{
+    const struct nn_inode *in = nn_ns_get(&st->ns, ino);
+    struct wire_attr a;
+
+    if (!in)
+        return -ENOENT;
+    nn_ns_attr(in, &a);
+    wire_attr_encode(out, &a);
+    return 0;
+}
+
+static int need_client(const struct nn_session *s)
+{
+    return s->kind == WIRE_NODE_CLIENT ? 0 : -ERR_PROTO;
+}
+
+/* ---- handshake ---- */
+
+static int h_hello(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                   struct buf *out)
+{
+    struct wire_hello m;
+
+    DECODE(hello, f, &m);
+    if (m.version < 1)
+        return -ERR_VERSION;
+    if (m.cluster_id.len != strlen(st->cluster_id) ||
+        memcmp(m.cluster_id.p, st->cluster_id, m.cluster_id.len) != 0)
+        return -ERR_CLUSTER;
+    if (m.node_kind != WIRE_NODE_CLIENT && m.node_kind != WIRE_NODE_DATANODE)
+        return -ERR_PROTO;
+    if (wire_str_copy(m.node_id, s->node_id, sizeof(s->node_id)) < 0 || !s->node_id[0])
+        return -ERR_PROTO;
+    s->kind = m.node_kind;
+    s->is_hello_done = 1;
+    struct wire_hello r = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_NAMENODE,
+                            .cluster_id = wire_str_c(st->cluster_id),
+                            .node_id = wire_str_c("namenode") };
+    wire_hello_encode(out, &r);
+    return 0;
+}
+
+/* ---- namespace reads ---- */
+
+static int h_lookup(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    struct wire_nn_name m;
+    const struct nn_inode *in;
+
+    DECODE(nn_name, f, &m);
+    int rc = nn_ns_lookup(&st->ns, m.parent, m.name.p, m.name.len, &in);
+    if (rc < 0)
+        return rc;
+    return reply_attr(st, in->ino, out);
+}
+
+static int h_getattr(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                     struct buf *out)
+{
+    struct wire_nn_ino m;
+
+    DECODE(nn_ino, f, &m);
+    return reply_attr(st, m.ino, out);
+}
+
+static int h_readdir(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                     struct buf *out)
+{
+    struct wire_nn_readdir m;
+    size_t body = out->len;
+
+    DECODE(nn_readdir, f, &m);
+    const struct nn_inode *dir = nn_ns_get(&st->ns, m.ino);
+    if (!dir)
+        return -ENOENT;
+    if (!nn_inode_is_dir(dir))
+        return -ENOTDIR;
+    uint32_t max = m.max == 0 || m.max > WIRE_READDIR_MAX ? WIRE_READDIR_MAX : m.max;
+    uint32_t idx = nn_ns_dir_seek(dir, m.after.p, m.after.len);
+    uint32_t n = dir->ent_count - idx < max ? dir->ent_count - idx : max;
+    wire_nn_readdir_ok_begin(out, idx + n == dir->ent_count);
+    for (uint32_t i = idx; i < idx + n; i++) {
+        struct wire_nn_dirent e = { .name = wire_str_c(dir->ents[i].name) };
+        nn_ns_attr(nn_ns_get(&st->ns, dir->ents[i].ino), &e.attr);
+        wire_nn_readdir_ok_put(out, body, &e);
+    }
+    return 0;
+}
+
+static void live_totals(const struct nn_state *st, uint64_t t[3], uint32_t *live)
+{
+    t[0] = t[1] = t[2] = 0;
+    *live = 0;
+    for (uint32_t i = 0; i < st->dns.count; i++) {
+        if (!nn_dns_is_live(&st->dns, i, st->now_ms))
+            continue;
+        t[0] += st->dns.v[i].capacity;
+        t[1] += st->dns.v[i].used;
+        t[2] += st->dns.v[i].remaining;
+        (*live)++;
+    }
+}
+
+static int h_statfs(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    uint64_t t[3];
+    struct wire_nn_statfs_ok r = { .files = st->ns.file_count + st->ns.dir_count,
+                                   .blocks = st->ns.blk_count, .block_size = st->block_size };
+
+    live_totals(st, t, &r.live_datanodes);
+    r.capacity = t[0];
+    r.used = t[1];
+    r.remaining = t[2];
+    wire_nn_statfs_ok_encode(out, &r);
+    return 0;
+}
+
+/* Locations of b on live datanodes. */
+static uint32_t live_locs(const struct nn_state *st, const struct nn_blk *b,
+                          struct wire_dn_addr *locs)
+{
+    uint32_t n = 0;
+
+    for (uint8_t i = 0; b && i < b->loc_count; i++) {
+        if (nn_dns_is_live(&st->dns, b->locs[i], st->now_ms))
+            nn_dns_addr(&st->dns, b->locs[i], &locs[n++]);
+    }
+    return n;
+}
+
+static int h_get_blocks(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                        struct buf *out)
+{
+    struct wire_nn_get_blocks m;
+    size_t body = out->len;
+    uint64_t off = 0, n = 0;
+
+    DECODE(nn_get_blocks, f, &m);
+    const struct nn_inode *in = nn_ns_get(&st->ns, m.ino);
+    if (!in)
+        return -ENOENT;
+    if (nn_inode_is_dir(in))
+        return -EISDIR;
+    uint64_t end = m.len == 0 || m.len > UINT64_MAX - m.offset ? UINT64_MAX : m.offset + m.len;
+    wire_nn_get_blocks_ok_begin(out, in->size);
+    for (uint32_t i = 0; i < in->blk_count && n < WIRE_LOCATED_MAX; i++) {
+        const struct nn_blkref *r = &in->blks[i];
+        if (!r->is_committed)
+            break;
+        if (off + r->len > m.offset && off < end) {
+            struct wire_located_blk e = { .blk = { r->id, r->gen }, .offset = off, .len = r->len };
+            e.loc_count = live_locs(st, nn_blocks_get(&st->blocks, r->id), e.locs);
+            wire_nn_get_blocks_ok_put(out, body, &e);
+            n++;
+        }
+        off += r->len;
+    }
+    return 0;
+}
+
+static uint64_t under_replicated(const struct nn_state *st)
+{
+    size_t pos = 0;
+    uint64_t n = 0;
+    struct u64map_slot *slot;
+    struct wire_dn_addr locs[NN_LOCS_MAX];
+
+    while ((slot = u64map_next(&st->blocks.map, &pos)) != NULL) {
+        const struct nn_blk *b = slot->val;
+        if (b->is_committed && live_locs(st, b, locs) < b->replication)
+            n++;
+    }
+    return n;
+}
+
+static int h_report(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    size_t body = out->len;
+    uint64_t t[3];
+    uint32_t live;
+
+    live_totals(st, t, &live);
+    struct wire_nn_report_ok r = { .capacity = t[0], .used = t[1], .remaining = t[2],
+                                   .files = st->ns.file_count, .dirs = st->ns.dir_count,
+                                   .blocks = st->ns.blk_count,
+                                   .under_replicated = under_replicated(st) };
+    wire_nn_report_ok_begin(out, &r);
+    for (uint32_t i = 0; i < st->dns.count && i < WIRE_DN_ROWS_MAX; i++) {
+        const struct nn_dn *dn = &st->dns.v[i];
+        struct wire_dn_row row = {
+            .state = nn_dns_is_live(&st->dns, i, st->now_ms) ? WIRE_DN_LIVE : WIRE_DN_DEAD,
+            .capacity = dn->capacity, .used = dn->used, .remaining = dn->remaining,
+            .blocks = nn_blocks_count_on(&st->blocks, (uint16_t)i),
+            .last_heartbeat_age_ms =
+                st->now_ms > dn->last_heartbeat_ms ? st->now_ms - dn->last_heartbeat_ms : 0,
+        };
+        nn_dns_addr(&st->dns, i, &row.addr);
+        wire_nn_report_ok_put(out, body, &row);
+    }
+    return 0;
+}
+
+/* ---- namespace changes ---- */
+
+static int h_setattr(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                     struct buf *out)
+{
+    struct wire_nn_setattr m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_setattr, f, &m);
+    op_init(st, s, &op, NN_OP_SETATTR);
+    op.ino = m.ino;
+    op.flags = m.valid;
+    op.mode = m.mode;
+    op.uid = m.uid;
+    op.gid = m.gid;
+    op.size = m.size;
+    op.atime_ms = m.atime_ms;
+    op.mtime_ms = m.mtime_ms;
+    int rc = apply_logged(st, &op, &res);
+    return rc < 0 ? rc : reply_attr(st, m.ino, out);
+}
+
+static int h_mkdir(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                   struct buf *out)
+{
+    struct wire_nn_mkdir m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_mkdir, f, &m);
+    op_init(st, s, &op, NN_OP_MKDIR);
+    op.parent = m.parent;
+    wire_str_copy(m.name, op.name, sizeof(op.name)); /* the decoder capped its length */
+    op.mode = m.mode;
+    op.uid = m.uid;
+    op.gid = m.gid;
+    int rc = apply_logged(st, &op, &res);
+    return rc < 0 ? rc : reply_attr(st, res.ino, out);
+}
+
+static int h_create(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    struct wire_nn_create m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_create, f, &m);
+    if (need_client(s) < 0)
+        return -ERR_PROTO;
+    op_init(st, s, &op, NN_OP_CREATE);
+    op.parent = m.parent;
+    wire_str_copy(m.name, op.name, sizeof(op.name));
+    op.mode = m.mode;
+    op.uid = m.uid;
+    op.gid = m.gid;
+    op.block_size = m.block_size ? m.block_size : st->block_size;
+    op.replication = m.replication ? m.replication : st->replication;
+    if (op.replication > NN_LOCS_MAX || op.block_size > (1ULL << 31))
+        return -EINVAL;
+    int rc = apply_logged(st, &op, &res);
+    return rc < 0 ? rc : reply_attr(st, res.ino, out);
+}
+
+static int h_open(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                  struct buf *out)
+{
+    struct wire_nn_open m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_open, f, &m);
+    if (!(m.flags & WIRE_OPEN_WRITE))
+        return reply_attr(st, m.ino, out);
+    if (need_client(s) < 0)
+        return -ERR_PROTO;
+    op_init(st, s, &op, NN_OP_OPEN_WRITE);
+    op.ino = m.ino;
+    op.flags = m.flags;
+    int rc = apply_logged(st, &op, &res);
+    return rc < 0 ? rc : reply_attr(st, m.ino, out);
+}
+
+static int name_op(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                   uint8_t kind)
+{
+    struct wire_nn_name m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_name, f, &m);
+    op_init(st, s, &op, kind);
+    op.parent = m.parent;
+    wire_str_copy(m.name, op.name, sizeof(op.name));
+    return apply_logged(st, &op, &res);
+}
+
+static int h_unlink(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    return name_op(st, s, f, NN_OP_UNLINK);
+}
+
+static int h_rmdir(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                   struct buf *out)
+{
+    return name_op(st, s, f, NN_OP_RMDIR);
+}
+
+static int h_rename(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    struct wire_nn_rename m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_rename, f, &m);
+    op_init(st, s, &op, NN_OP_RENAME);
+    op.parent = m.parent;
+    op.new_parent = m.new_parent;
+    wire_str_copy(m.name, op.name, sizeof(op.name));
+    wire_str_copy(m.new_name, op.new_name, sizeof(op.new_name));
+    op.flags = m.flags;
+    return apply_logged(st, &op, &res);
+}
+
+/* Live datanodes as placement candidates weighted by free space. */
+static size_t place_candidates(const struct nn_state *st, struct nn_place_cand *c)
+{
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < st->dns.count; i++) {
+        if (!nn_dns_is_live(&st->dns, i, st->now_ms))
+            continue;
+        c[n++] = (struct nn_place_cand){ .node_id = st->dns.v[i].node_id,
+                                         .weight = st->dns.v[i].remaining, .idx = i };
+    }
+    return n;
+}
+
+static int h_add_block(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                       struct buf *out)
+{
+    struct nn_place_cand cands[NN_DN_MAX]; /* about 100 KiB of stack */
+    struct wire_nn_add_block m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+    uint32_t chosen[NN_LOCS_MAX];
+
+    DECODE(nn_add_block, f, &m);
+    size_t ncand = place_candidates(st, cands);
+    if (ncand == 0)
+        return -ERR_NO_DATANODES;
+    op_init(st, s, &op, NN_OP_ADD_BLOCK);
+    op.ino = m.ino;
+    op.blk = m.prev;
+    op.blk_len = m.prev_len;
+    int rc = apply_logged(st, &op, &res);
+    if (rc < 0)
+        return rc;
+    const struct nn_inode *in = nn_ns_get(&st->ns, m.ino);
+    blk_commit(st, m.prev, m.prev_len);
+    nn_blocks_add(&st->blocks, res.blk, m.ino, (uint8_t)in->replication);
+    struct wire_nn_add_block_ok r = { .blk = res.blk, .offset = res.blk_offset };
+    r.target_count = (uint32_t)nn_place_choose(cands, ncand, res.blk.id, in->replication, chosen);
+    for (uint32_t i = 0; i < r.target_count; i++)
+        nn_dns_addr(&st->dns, chosen[i], &r.targets[i]);
+    wire_nn_add_block_ok_encode(out, &r);
+    return 0;
+}
+
+static int h_complete(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                      struct buf *out)
+{
+    struct wire_nn_complete m;
+    struct nn_op op;
+    struct nn_op_result res = { 0 };
+
+    DECODE(nn_complete, f, &m);
+    op_init(st, s, &op, NN_OP_COMPLETE);
+    op.ino = m.ino;
+    op.blk = m.last;
+    op.blk_len = m.last_len;
+    int rc = apply_logged(st, &op, &res);
+    if (rc < 0)
+        return rc;
+    blk_commit(st, m.last, m.last_len);
+    return reply_attr(st, m.ino, out);
+}
+
+/* ---- control plane (datanodes) ---- */
+
+static int need_dn(const struct nn_session *s)
+{
+    return s->kind == WIRE_NODE_DATANODE && s->dn_idx >= 0 ? 0 : -ERR_PROTO;
+}
+
+static int h_dn_register(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                         struct buf *out)
+{
+    struct wire_dn_register m;
+    uint32_t idx;
+
+    DECODE(dn_register, f, &m);
+    if (s->kind != WIRE_NODE_DATANODE)
+        return -ERR_PROTO;
+    int rc = nn_dns_register(&st->dns, &m, st->now_ms, &idx);
+    if (rc < 0)
+        return rc;
+    s->dn_idx = (int32_t)idx;
+    struct wire_dn_register_ok r = { .heartbeat_ms = st->heartbeat_ms };
+    wire_dn_register_ok_encode(out, &r);
+    return 0;
+}
+
+static int h_dn_heartbeat(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                          struct buf *out)
+{
+    struct wire_dn_heartbeat m;
+    struct wire_dn_cmd cmds[256];
+    size_t body = out->len, n;
+
+    DECODE(dn_heartbeat, f, &m);
+    if (need_dn(s) < 0)
+        return -ERR_PROTO;
+    nn_dns_heartbeat(&st->dns, (uint32_t)s->dn_idx, &m, st->now_ms);
+    wire_dn_heartbeat_ok_begin(out);
+    /* At most 4096 commands per heartbeat keeps the reply small; the rest wait. */
+    for (int round = 0; round < 16; round++) {
+        n = nn_dns_take_cmds(&st->dns, (uint32_t)s->dn_idx, cmds, 256);
+        for (size_t i = 0; i < n; i++)
+            wire_dn_heartbeat_ok_put(out, body, &cmds[i]);
+        if (n < 256)
+            break;
+    }
+    return 0;
+}
+
+/* Records each reported replica, ordering invalid ones deleted. */
+static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                      int is_deleted)
+{
+    struct wire_dn_blocks m;
+    struct wire_blk_len e;
+
+    DECODE(dn_blocks, f, &m);
+    if (need_dn(s) < 0)
+        return -ERR_PROTO;
+    uint16_t dn = (uint16_t)s->dn_idx;
+    if (m.flags & WIRE_REPORT_FIRST)
+        nn_blocks_drop_dn(&st->blocks, dn);
+    for (uint32_t i = 0; i < m.count; i++) {
+        wire_dn_blocks_next(&m, &e);
+        if (is_deleted)
+            nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
+        else if (!nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
+            nn_dns_queue_delete(&st->dns, dn, e.blk);
+    }
+    return 0;
+}
+
+static int h_dn_block_report(struct nn_state *st, struct nn_session *s,
+                             const struct wire_frame *f, struct buf *out)
+{
+    return blocks_msg(st, s, f, 0);
+}
+
+static int h_dn_block_received(struct nn_state *st, struct nn_session *s,
+                               const struct wire_frame *f, struct buf *out)
+{
+    return blocks_msg(st, s, f, 0);
+}
+
+static int h_dn_block_deleted(struct nn_state *st, struct nn_session *s,
+                              const struct wire_frame *f, struct buf *out)
+{
+    return blocks_msg(st, s, f, 1);
+}
+
+/* ---- dispatch ---- */
+
+static nn_handler_fn *const nn_handlers[WIRE_TYPE_MAX] = {
+    [WIRE_HELLO] = h_hello,
+    [WIRE_NN_LOOKUP] = h_lookup,
+    [WIRE_NN_GETATTR] = h_getattr,
+    [WIRE_NN_SETATTR] = h_setattr,
+    [WIRE_NN_MKDIR] = h_mkdir,
+    [WIRE_NN_CREATE] = h_create,
+    [WIRE_NN_OPEN] = h_open,
+    [WIRE_NN_UNLINK] = h_unlink,
+    [WIRE_NN_RMDIR] = h_rmdir,
+    [WIRE_NN_RENAME] = h_rename,
+    [WIRE_NN_READDIR] = h_readdir,
+    [WIRE_NN_STATFS] = h_statfs,
+    [WIRE_NN_ADD_BLOCK] = h_add_block,
+    [WIRE_NN_COMPLETE] = h_complete,
+    [WIRE_NN_GET_BLOCKS] = h_get_blocks,
+    [WIRE_NN_REPORT] = h_report,
+    [WIRE_DN_REGISTER] = h_dn_register,
+    [WIRE_DN_HEARTBEAT] = h_dn_heartbeat,
+    [WIRE_DN_BLOCK_REPORT] = h_dn_block_report,
+    [WIRE_DN_BLOCK_RECEIVED] = h_dn_block_received,
+    [WIRE_DN_BLOCK_DELETED] = h_dn_block_deleted,
+};
+
+int nn_rpc_dispatch(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                    struct buf *out)
+{
+    uint16_t type = f->hdr.type;
+    nn_handler_fn *h = type < WIRE_TYPE_MAX ? nn_handlers[type] : NULL;
+    int rc, is_fatal = 0;
+
+    size_t start = wire_frame_begin(out);
+    if (!h) {
+        rc = -ERR_UNKNOWN_TYPE;
+        is_fatal = 1;
+    } else if (!s->is_hello_done && type != WIRE_HELLO) {
+        rc = -ERR_PROTO;
+        is_fatal = 1;
+    } else {
+        rc = h(st, s, f, out);
+        is_fatal = type == WIRE_HELLO && rc < 0;
+    }
+    if (rc < 0)
+        out->len = start + WIRE_HDR_LEN; /* an error reply has an empty body */
+    wire_frame_end(out, start, (uint16_t)(type + 1), f->hdr.req_id, err_to_wire(rc));
+    return is_fatal ? rc : 0;
+}
+
+void nn_state_rebuild_blocks(struct nn_state *st)
+{
+    size_t pos = 0;
+    struct u64map_slot *s;
+
+    while ((s = u64map_next(&st->ns.inodes, &pos)) != NULL) {
+        const struct nn_inode *in = s->val;
+        for (uint32_t i = 0; i < in->blk_count; i++) {
+            const struct nn_blkref *r = &in->blks[i];
+            struct nn_blk *b = nn_blocks_add(&st->blocks, (struct wire_blk){ r->id, r->gen },
+                                             in->ino, (uint8_t)in->replication);
+            b->len = r->len;
+            b->is_committed = r->is_committed;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/* mnt_ctx: the state of one mount, built by main() and handed to every operation through
+ * fuse_req_userdata(). No mutable globals: everything a request needs hangs off this struct.
+ * The client and the file table are thread-safe; the rest is immutable once the session loop
+ * runs. (A header-only module: it declares the struct the other mnt_* modules share.) */
+#ifndef DFS_MNT_CTX_H
+#define DFS_MNT_CTX_H
+
+#include <stdint.h>
+
+#include "dfs.h"
+#include "mnt_file.h"
+
+struct mnt_ctx {
+    struct dfs_client *client; /* owned by main(); set before the session loop starts */
+    struct mnt_files files;    /* files this mount has open for writing */
+    double timeout_s;          /* entry and attribute cache timeout given to the kernel */
+};
+
+#endif

@@ -1,0 +1,214 @@
+/* mnt_io: file handles (see mnt_io.h). */
+#include "mnt_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "mnt_attr.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+static int mnt_io_errno(int rc)
+{
+    return rc < 0 ? err_to_errno(rc) : 0;
+}
+
+static struct mnt_fh *mnt_io_fh_new(uint64_t ino, bool is_append)
+{
+    struct mnt_fh *fh = xcalloc(1, sizeof(*fh));
+
+    fh->ino = ino;
+    fh->is_append = is_append;
+    ASSERT(pthread_mutex_init(&fh->mu, NULL) == 0);
+    return fh;
+}
+
+static void mnt_io_fh_free(struct mnt_fh *fh)
+{
+    ASSERT(fh->file == NULL);
+    if (fh->reader != NULL)
+        dfs_reader_close(fh->reader);
+    pthread_mutex_destroy(&fh->mu);
+    free(fh);
+}
+
+int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **out)
+{
+    struct mnt_open_mode m;
+    struct mnt_fh *fh;
+    int rc = mnt_attr_open_mode(flags, &m);
+
+    if (rc < 0)
+        return rc;
+    fh = mnt_io_fh_new(ino, m.is_append);
+    if (m.is_write) {
+        rc = mnt_io_errno(mnt_files_open_write(&ctx->files, ino, m.wire_flags, &fh->file));
+    } else if (m.is_trunc) {
+        rc = mnt_meta_truncate(ctx, ino, 0); /* O_RDONLY | O_TRUNC still truncates */
+    }
+    if (rc < 0) {
+        mnt_io_fh_free(fh);
+        return rc;
+    }
+    *out = fh;
+    return 0;
+}
+
+static int mnt_io_create_new(struct mnt_ctx *ctx, const struct mnt_new *req,
+                             struct wire_attr *a, struct dfs_writer **w)
+{
+    struct wire_nn_create c = {.parent = req->parent, .name = wire_str_c(req->name),
+                               .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
+                               .gid = req->gid};
+
+    if (req->open_flags & O_EXCL)
+        c.flags = WIRE_CREATE_EXCL;
+    return mnt_io_errno(dfs_create(ctx->client, &c, a, w));
+}
+
+/* The name appeared between the kernel's lookup and our create: open it as open(2) would. */
+static int mnt_io_create_existing(struct mnt_ctx *ctx, const struct mnt_new *req,
+                                  struct fuse_entry_param *e, struct mnt_fh **out)
+{
+    int rc = mnt_meta_lookup(ctx, req->parent, req->name, e);
+
+    if (rc < 0)
+        return rc;
+    if (S_ISDIR(e->attr.st_mode))
+        return -EISDIR;
+    rc = mnt_io_open(ctx, e->ino, req->open_flags, out);
+    if (rc == 0 && (req->open_flags & O_TRUNC))
+        e->attr.st_size = 0;
+    return rc;
+}
+
+int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e,
+                  struct mnt_fh **out)
+{
+    struct mnt_open_mode m;
+    struct dfs_writer *w;
+    struct wire_attr a;
+    struct mnt_fh *fh;
+    int rc = mnt_attr_open_mode(req->open_flags, &m);
+
+    if (rc == 0)
+        rc = mnt_meta_check_name(req->name);
+    if (rc < 0)
+        return rc;
+    rc = mnt_io_create_new(ctx, req, &a, &w);
+    if (rc == -EEXIST && !(req->open_flags & O_EXCL))
+        return mnt_io_create_existing(ctx, req, e, out);
+    if (rc < 0)
+        return rc;
+    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    fh = mnt_io_fh_new(a.ino, m.is_append);
+    if (!m.is_write) {
+        rc = mnt_io_errno(dfs_writer_close(w)); /* open(O_CREAT | O_RDONLY): commit empty */
+    } else {
+        rc = mnt_io_errno(mnt_files_adopt(&ctx->files, a.ino, w, &fh->file));
+    }
+    if (rc < 0) {
+        mnt_io_fh_free(fh);
+        return rc;
+    }
+    *out = fh;
+    return 0;
+}
+
+/* Flushes what this mount wrote to fh's inode, so that a reader opened now sees it. */
+static int mnt_io_sync_inode(struct mnt_ctx *ctx, struct mnt_fh *fh)
+{
+    struct mnt_file *f = fh->file != NULL ? fh->file : mnt_files_get(&ctx->files, fh->ino);
+    int rc;
+
+    if (f == NULL)
+        return 0;
+    rc = mnt_file_sync(&ctx->files, f);
+    if (f != fh->file)
+        mnt_files_put(&ctx->files, f);
+    return mnt_io_errno(rc);
+}
+
+/* With fh->mu held: opens (or reopens, if a flush happened since) the handle's reader. */
+static int mnt_io_reader(struct mnt_ctx *ctx, struct mnt_fh *fh)
+{
+    uint64_t seq = mnt_files_flush_seq(&ctx->files);
+
+    if (fh->reader != NULL && fh->reader_seq == seq)
+        return 0;
+    if (fh->reader != NULL) {
+        dfs_reader_close(fh->reader);
+        fh->reader = NULL;
+    }
+    fh->reader_seq = seq;
+    return mnt_io_errno(dfs_open_read(ctx->client, fh->ino, &fh->reader));
+}
+
+ssize_t mnt_io_read(struct mnt_ctx *ctx, struct mnt_fh *fh, char *buf, size_t size, off_t off)
+{
+    size_t done = 0;
+    int rc;
+
+    if (off < 0)
+        return -EINVAL;
+    rc = mnt_io_sync_inode(ctx, fh);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&fh->mu);
+    rc = mnt_io_reader(ctx, fh);
+    /* The kernel treats a short read as the end of the file: fill the whole request. */
+    while (rc == 0 && done < size) {
+        ssize_t n = dfs_reader_pread(fh->reader, buf + done, size - done, (uint64_t)off + done);
+
+        if (n < 0)
+            rc = mnt_io_errno((int)n);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    pthread_mutex_unlock(&fh->mu);
+    return done > 0 || rc == 0 ? (ssize_t)done : rc;
+}
+
+ssize_t mnt_io_write(struct mnt_ctx *ctx, struct mnt_fh *fh, const char *buf, size_t size,
+                     off_t off)
+{
+    size_t done = 0;
+
+    if (fh->file == NULL)
+        return -EBADF;
+    if (off < 0)
+        return -EINVAL;
+    while (done < size) {
+        ssize_t n = mnt_file_write(&ctx->files, fh->file, buf + done, size - done,
+                                   (uint64_t)off + done, fh->is_append);
+
+        if (n < 0)
+            return done > 0 ? (ssize_t)done : mnt_io_errno((int)n);
+        ASSERT(n > 0);
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+int mnt_io_flush(struct mnt_ctx *ctx, struct mnt_fh *fh)
+{
+    if (fh->file == NULL)
+        return 0;
+    return mnt_io_errno(mnt_file_sync(&ctx->files, fh->file));
+}
+
+int mnt_io_release(struct mnt_ctx *ctx, struct mnt_fh *fh)
+{
+    int rc = 0;
+
+    if (fh->file != NULL) {
+        rc = mnt_io_errno(mnt_files_put(&ctx->files, fh->file));
+        fh->file = NULL;
+    }
+    mnt_io_fh_free(fh);
+    return rc;
+}

@@ -1,0 +1,341 @@
+/* mnt_meta: namespace operations and directory handles (see mnt_meta.h). Glue: every function
+ * here makes one or two libdfs calls and converts with mnt_attr; no decisions of its own
+ * beyond routing a size change to this mount's writer. */
+#include "mnt_meta.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "mnt_attr.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+static int mnt_meta_errno(int rc)
+{
+    return rc < 0 ? err_to_errno(rc) : 0;
+}
+
+int mnt_meta_check_name(const char *name)
+{
+    size_t len = strnlen(name, WIRE_NAME_MAX + 1);
+
+    if (len == 0)
+        return -EINVAL;
+    if (len > WIRE_NAME_MAX)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+static void mnt_meta_adjust(struct mnt_ctx *ctx, struct wire_attr *a)
+{
+    struct mnt_file *f;
+
+    if (!S_ISREG(a->mode))
+        return;
+    f = mnt_files_get(&ctx->files, a->ino);
+    if (f != NULL) {
+        mnt_file_adjust_attr(f, a);
+        mnt_files_put(&ctx->files, f);
+    }
+}
+
+int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
+{
+    int rc = dfs_getattr(ctx->client, ino, out);
+
+    if (rc < 0)
+        return mnt_meta_errno(rc);
+    mnt_meta_adjust(ctx, out);
+    return 0;
+}
+
+int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
+                    struct fuse_entry_param *e)
+{
+    struct wire_attr a;
+    int rc = mnt_meta_check_name(name);
+
+    if (rc < 0)
+        return rc;
+    rc = dfs_lookup(ctx->client, parent, name, &a);
+    if (rc < 0)
+        return mnt_meta_errno(rc);
+    mnt_meta_adjust(ctx, &a);
+    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    return 0;
+}
+
+int mnt_meta_getattr(struct mnt_ctx *ctx, uint64_t ino, struct stat *st)
+{
+    struct wire_attr a;
+    int rc = mnt_meta_attr(ctx, ino, &a);
+
+    if (rc < 0)
+        return rc;
+    mnt_attr_to_stat(&a, st);
+    return 0;
+}
+
+int mnt_meta_truncate(struct mnt_ctx *ctx, uint64_t ino, uint64_t size)
+{
+    struct mnt_file *f = mnt_files_get(&ctx->files, ino);
+    struct wire_nn_setattr req = {.ino = ino, .valid = WIRE_SET_SIZE, .size = size};
+    struct wire_attr a;
+    int rc;
+
+    if (f != NULL) {
+        rc = mnt_file_truncate(&ctx->files, f, size);
+        mnt_files_put(&ctx->files, f);
+        return mnt_meta_errno(rc);
+    }
+    return mnt_meta_errno(dfs_setattr(ctx->client, &req, &a));
+}
+
+static uint64_t mnt_meta_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return mnt_attr_ms(&ts);
+}
+
+int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr, int to_set,
+                     struct stat *st)
+{
+    struct wire_nn_setattr req;
+    struct wire_attr a;
+    int rc;
+
+    mnt_attr_setattr_req(ino, attr, to_set, mnt_meta_now_ms(), &req);
+    if (req.valid & WIRE_SET_SIZE) {
+        rc = mnt_meta_truncate(ctx, ino, req.size);
+        if (rc < 0)
+            return rc;
+        req.valid &= ~(uint32_t)WIRE_SET_SIZE;
+    }
+    if (req.valid != 0) {
+        rc = mnt_meta_errno(dfs_setattr(ctx->client, &req, &a));
+        if (rc == 0)
+            mnt_meta_adjust(ctx, &a);
+    } else {
+        rc = mnt_meta_attr(ctx, ino, &a);
+    }
+    if (rc < 0)
+        return rc;
+    mnt_attr_to_stat(&a, st);
+    return 0;
+}
+
+int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
+{
+    struct wire_nn_create c = {.parent = req->parent, .name = wire_str_c(req->name),
+                               .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
+                               .gid = req->gid, .flags = WIRE_CREATE_EXCL};
+    struct dfs_writer *w;
+    struct wire_attr a;
+    int rc = mnt_meta_check_name(req->name);
+
+    if (rc < 0)
+        return rc;
+    if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
+        return -EPERM; /* no devices, fifos or sockets in dfs */
+    rc = dfs_create(ctx->client, &c, &a, &w);
+    if (rc < 0)
+        return mnt_meta_errno(rc);
+    rc = dfs_writer_close(w); /* commit the empty file and release its lease */
+    if (rc < 0)
+        return mnt_meta_errno(rc);
+    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    return 0;
+}
+
+int mnt_meta_mkdir(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
+{
+    struct wire_nn_mkdir m = {.parent = req->parent, .name = wire_str_c(req->name),
+                              .mode = S_IFDIR | (req->mode & 07777), .uid = req->uid,
+                              .gid = req->gid};
+    struct wire_attr a;
+    int rc = mnt_meta_check_name(req->name);
+
+    if (rc < 0)
+        return rc;
+    rc = dfs_mkdir(ctx->client, &m, &a);
+    if (rc < 0)
+        return mnt_meta_errno(rc);
+    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    return 0;
+}
+
+int mnt_meta_unlink(struct mnt_ctx *ctx, uint64_t parent, const char *name)
+{
+    int rc = mnt_meta_check_name(name);
+
+    return rc < 0 ? rc : mnt_meta_errno(dfs_unlink(ctx->client, parent, name));
+}
+
+int mnt_meta_rmdir(struct mnt_ctx *ctx, uint64_t parent, const char *name)
+{
+    int rc = mnt_meta_check_name(name);
+
+    return rc < 0 ? rc : mnt_meta_errno(dfs_rmdir(ctx->client, parent, name));
+}
+
+int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
+{
+    struct wire_nn_rename r = {.parent = req->parent, .name = wire_str_c(req->name),
+                               .new_parent = req->new_parent,
+                               .new_name = wire_str_c(req->new_name)};
+    int rc = mnt_attr_rename_flags(req->flags, &r.flags);
+
+    if (rc == 0)
+        rc = mnt_meta_check_name(req->name);
+    if (rc == 0)
+        rc = mnt_meta_check_name(req->new_name);
+    return rc < 0 ? rc : mnt_meta_errno(dfs_rename(ctx->client, &r));
+}
+
+int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out)
+{
+    struct wire_nn_statfs_ok s;
+    int rc = dfs_statfs(ctx->client, &s);
+
+    if (rc < 0)
+        return mnt_meta_errno(rc);
+    mnt_attr_statfs(&s, out);
+    return 0;
+}
+
+/* ---- directory handles ---- */
+
+int mnt_meta_opendir(struct mnt_ctx *ctx, uint64_t ino, struct mnt_dh **out)
+{
+    struct wire_attr a;
+    struct mnt_dh *dh;
+    int rc = mnt_meta_errno(dfs_getattr(ctx->client, ino, &a));
+
+    if (rc < 0)
+        return rc;
+    if (!S_ISDIR(a.mode))
+        return -ENOTDIR;
+    dh = xmalloc(sizeof(*dh));
+    ASSERT(pthread_mutex_init(&dh->mu, NULL) == 0);
+    mnt_dir_init(&dh->dir, ino);
+    *out = dh;
+    return 0;
+}
+
+void mnt_meta_releasedir(struct mnt_dh *dh)
+{
+    pthread_mutex_destroy(&dh->mu);
+    free(dh);
+}
+
+static int mnt_meta_dir_fetch(struct mnt_ctx *ctx, struct mnt_dir *d)
+{
+    int is_eof = 0;
+    int rc;
+
+    mnt_dir_page_begin(d);
+    rc = dfs_readdir(ctx->client, d->ino, mnt_dir_fetch_after(d), MNT_DIR_PAGE,
+                     mnt_dir_page_add, d, &is_eof);
+    rc = rc < 0 ? mnt_meta_errno(rc) : 0;
+    mnt_dir_page_end(d, rc, is_eof != 0);
+    return rc;
+}
+
+/* With dh->mu held: the entry at listing index idx. 1 with *e set (borrowed from dh or dot),
+ * 0 at the end of the listing, or a negative errno. */
+static int mnt_meta_dir_entry(struct mnt_ctx *ctx, struct mnt_dh *dh, uint64_t idx,
+                              struct mnt_dirent *dot, const struct mnt_dirent **e)
+{
+    if (idx < MNT_DIR_FIRST) {
+        /* ".." carries the directory's own number: the inode API has no parent to offer. */
+        memset(dot, 0, sizeof(*dot));
+        memcpy(dot->name, idx == 0 ? "." : "..", idx + 2);
+        dot->attr.ino = dh->dir.ino;
+        dot->attr.mode = S_IFDIR | 0755;
+        *e = dot;
+        return 1;
+    }
+    for (;;) {
+        switch (mnt_dir_locate(&dh->dir, idx, e)) {
+        case MNT_DIR_HAVE:
+            return 1;
+        case MNT_DIR_END:
+            return 0;
+        case MNT_DIR_FETCH: {
+            int rc = mnt_meta_dir_fetch(ctx, &dh->dir);
+            if (rc < 0)
+                return rc;
+            break;
+        }
+        default:
+            PANIC("bad mnt_dir_step");
+        }
+    }
+}
+
+/* The reply being filled by one readdir call. */
+struct mnt_meta_fill {
+    fuse_req_t req;
+    const struct mnt_readdir *r;
+    size_t used;
+};
+
+/* Formats one entry (cookie next_off) into the reply buffer; returns the size it needs, which
+ * exceeds the room left when it did not fit (and was not written). */
+static size_t mnt_meta_dir_add(struct mnt_ctx *ctx, struct mnt_meta_fill *fill,
+                               const struct mnt_dirent *de, uint64_t next_off)
+{
+    char *p = fill->r->buf + fill->used;
+    size_t room = fill->r->size - fill->used;
+    bool is_dot = next_off <= MNT_DIR_FIRST;
+
+    if (fill->r->is_plus) {
+        struct fuse_entry_param e;
+        struct wire_attr a = de->attr;
+
+        if (is_dot) {
+            /* ino 0: the kernel makes no dentry and takes no lookup reference. */
+            memset(&e, 0, sizeof(e));
+            e.attr.st_ino = a.ino;
+            e.attr.st_mode = a.mode;
+        } else {
+            mnt_meta_adjust(ctx, &a);
+            mnt_attr_to_entry(&a, ctx->timeout_s, &e);
+        }
+        return fuse_add_direntry_plus(fill->req, p, room, de->name, &e, (off_t)next_off);
+    }
+    struct stat st = {.st_ino = de->attr.ino, .st_mode = de->attr.mode};
+    return fuse_add_direntry(fill->req, p, room, de->name, &st, (off_t)next_off);
+}
+
+int mnt_meta_readdir(struct mnt_ctx *ctx, fuse_req_t req, struct mnt_dh *dh,
+                     const struct mnt_readdir *r, size_t *len_out)
+{
+    struct mnt_meta_fill fill = {.req = req, .r = r, .used = 0};
+    struct mnt_dirent dot;
+    const struct mnt_dirent *de;
+    uint64_t idx = r->off;
+    int rc;
+
+    pthread_mutex_lock(&dh->mu);
+    if (idx == 0)
+        mnt_dir_rewind(&dh->dir); /* a fresh listing for each pass from the start */
+    while ((rc = mnt_meta_dir_entry(ctx, dh, idx, &dot, &de)) > 0) {
+        size_t need = mnt_meta_dir_add(ctx, &fill, de, idx + 1);
+
+        if (need > r->size - fill.used)
+            break;
+        fill.used += need;
+        idx++;
+    }
+    pthread_mutex_unlock(&dh->mu);
+    if (rc < 0 && fill.used == 0)
+        return rc;
+    *len_out = fill.used;
+    return 0;
+}

@@ -1,0 +1,328 @@
+/* mnt_ops: one thin function per FUSE low-level operation (see mnt_ops.h). */
+#include "mnt_ops.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "err.h"
+#include "log.h"
+#include "mnt_io.h"
+#include "mnt_meta.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+static struct mnt_ctx *mnt_ops_ctx(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static struct mnt_fh *mnt_ops_fh(const struct fuse_file_info *fi)
+{
+    ASSERT(fi->fh != 0);
+    return (struct mnt_fh *)(uintptr_t)fi->fh;
+}
+
+static struct mnt_dh *mnt_ops_dh(const struct fuse_file_info *fi)
+{
+    ASSERT(fi->fh != 0);
+    return (struct mnt_dh *)(uintptr_t)fi->fh;
+}
+
+static void mnt_ops_reply_entry(fuse_req_t req, int rc, const struct fuse_entry_param *e)
+{
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_entry(req, e);
+}
+
+static struct mnt_new mnt_ops_new(fuse_req_t req, fuse_ino_t parent, const char *name,
+                                  mode_t mode, int open_flags)
+{
+    const struct fuse_ctx *fc = fuse_req_ctx(req);
+
+    return (struct mnt_new){.parent = parent, .name = name, .mode = mode, .uid = fc->uid,
+                            .gid = fc->gid, .open_flags = open_flags};
+}
+
+static void mnt_ops_init(void *userdata, struct fuse_conn_info *conn)
+{
+    (void)userdata;
+    conn->max_write = MNT_OPS_MAX_WRITE;
+    if (conn->max_readahead > MNT_OPS_MAX_READAHEAD)
+        conn->max_readahead = MNT_OPS_MAX_READAHEAD;
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* mnt_io_open handles O_TRUNC */
+    if (conn->capable & FUSE_CAP_READDIRPLUS)
+        conn->want |= FUSE_CAP_READDIRPLUS;
+    conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* writes must reach us in order */
+    LOG_INFO("fuse init proto=%u.%u max_write=%u max_readahead=%u", conn->proto_major,
+             conn->proto_minor, conn->max_write, conn->max_readahead);
+}
+
+static void mnt_ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct fuse_entry_param e;
+    int rc = mnt_meta_lookup(mnt_ops_ctx(req), parent, name, &e);
+
+    mnt_ops_reply_entry(req, rc, &e);
+}
+
+static void mnt_ops_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    (void)ino;
+    (void)nlookup;
+    fuse_reply_none(req); /* dfs inode numbers are FUSE's: there is no table to trim */
+}
+
+static void mnt_ops_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    (void)count;
+    (void)forgets;
+    fuse_reply_none(req);
+}
+
+static void mnt_ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct mnt_ctx *ctx = mnt_ops_ctx(req);
+    struct stat st;
+    int rc = mnt_meta_getattr(ctx, ino, &st);
+
+    (void)fi;
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, ctx->timeout_s);
+}
+
+static void mnt_ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                            struct fuse_file_info *fi)
+{
+    struct mnt_ctx *ctx = mnt_ops_ctx(req);
+    struct stat st;
+    int rc = mnt_meta_setattr(ctx, ino, attr, to_set, &st);
+
+    (void)fi; /* ftruncate finds the writer by inode, like truncate */
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, ctx->timeout_s);
+}
+
+static void mnt_ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                          dev_t rdev)
+{
+    struct mnt_new n = mnt_ops_new(req, parent, name, mode, 0);
+    struct fuse_entry_param e;
+    int rc = mnt_meta_mknod(mnt_ops_ctx(req), &n, &e);
+
+    (void)rdev;
+    mnt_ops_reply_entry(req, rc, &e);
+}
+
+static void mnt_ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    struct mnt_new n = mnt_ops_new(req, parent, name, mode, 0);
+    struct fuse_entry_param e;
+    int rc = mnt_meta_mkdir(mnt_ops_ctx(req), &n, &e);
+
+    mnt_ops_reply_entry(req, rc, &e);
+}
+
+static void mnt_ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    fuse_reply_err(req, -mnt_meta_unlink(mnt_ops_ctx(req), parent, name));
+}
+
+static void mnt_ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    fuse_reply_err(req, -mnt_meta_rmdir(mnt_ops_ctx(req), parent, name));
+}
+
+static void mnt_ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+                           fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+    struct mnt_rename r = {.parent = parent, .name = name, .new_parent = newparent,
+                           .new_name = newname, .flags = flags};
+
+    fuse_reply_err(req, -mnt_meta_rename(mnt_ops_ctx(req), &r));
+}
+
+static void mnt_ops_set_fh(struct fuse_file_info *fi, struct mnt_fh *fh)
+{
+    fi->fh = (uint64_t)(uintptr_t)fh;
+    fi->direct_io = 0;
+    fi->keep_cache = 0; /* other clients may have changed the file since we cached it */
+}
+
+static void mnt_ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct mnt_ctx *ctx = mnt_ops_ctx(req);
+    struct mnt_fh *fh;
+    int rc = mnt_io_open(ctx, ino, fi->flags, &fh);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    mnt_ops_set_fh(fi, fh);
+    if (fuse_reply_open(req, fi) != 0)
+        mnt_io_release(ctx, fh); /* interrupted: no release will come */
+}
+
+static void mnt_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                           struct fuse_file_info *fi)
+{
+    struct mnt_ctx *ctx = mnt_ops_ctx(req);
+    struct mnt_new n = mnt_ops_new(req, parent, name, mode, fi->flags);
+    struct fuse_entry_param e;
+    struct mnt_fh *fh;
+    int rc = mnt_io_create(ctx, &n, &e, &fh);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    mnt_ops_set_fh(fi, fh);
+    if (fuse_reply_create(req, &e, fi) != 0)
+        mnt_io_release(ctx, fh);
+}
+
+static void mnt_ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                         struct fuse_file_info *fi)
+{
+    char *buf = xmalloc(size > 0 ? size : 1);
+    ssize_t n = mnt_io_read(mnt_ops_ctx(req), mnt_ops_fh(fi), buf, size, off);
+
+    (void)ino;
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
+}
+
+static void mnt_ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+                          off_t off, struct fuse_file_info *fi)
+{
+    ssize_t n = mnt_io_write(mnt_ops_ctx(req), mnt_ops_fh(fi), buf, size, off);
+
+    (void)ino;
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_write(req, (size_t)n);
+}
+
+static void mnt_ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    fuse_reply_err(req, -mnt_io_flush(mnt_ops_ctx(req), mnt_ops_fh(fi)));
+}
+
+static void mnt_ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+                          struct fuse_file_info *fi)
+{
+    (void)ino;
+    (void)datasync; /* the commit makes data and length durable together */
+    fuse_reply_err(req, -mnt_io_flush(mnt_ops_ctx(req), mnt_ops_fh(fi)));
+}
+
+static void mnt_ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    int rc = mnt_io_release(mnt_ops_ctx(req), mnt_ops_fh(fi));
+
+    if (rc < 0)
+        LOG_WARN("release: closing the writer failed ino=%" PRIu64 " err=%s", (uint64_t)ino,
+                 err_str(rc));
+    fuse_reply_err(req, 0);
+}
+
+static void mnt_ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct mnt_dh *dh;
+    int rc = mnt_meta_opendir(mnt_ops_ctx(req), ino, &dh);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)dh;
+    if (fuse_reply_open(req, fi) != 0)
+        mnt_meta_releasedir(dh);
+}
+
+static void mnt_ops_readdir_any(fuse_req_t req, size_t size, off_t off,
+                                struct fuse_file_info *fi, bool is_plus)
+{
+    struct mnt_readdir r = {.buf = xmalloc(size > 0 ? size : 1), .size = size,
+                            .off = off < 0 ? 0 : (uint64_t)off, .is_plus = is_plus};
+    size_t len = 0;
+    int rc = mnt_meta_readdir(mnt_ops_ctx(req), req, mnt_ops_dh(fi), &r, &len);
+
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_buf(req, r.buf, len);
+    free(r.buf);
+}
+
+static void mnt_ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                            struct fuse_file_info *fi)
+{
+    (void)ino;
+    mnt_ops_readdir_any(req, size, off, fi, false);
+}
+
+static void mnt_ops_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                                struct fuse_file_info *fi)
+{
+    (void)ino;
+    mnt_ops_readdir_any(req, size, off, fi, true);
+}
+
+static void mnt_ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    mnt_meta_releasedir(mnt_ops_dh(fi));
+    fuse_reply_err(req, 0);
+}
+
+static void mnt_ops_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    struct statvfs sv;
+    int rc = mnt_meta_statfs(mnt_ops_ctx(req), &sv);
+
+    (void)ino;
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_statfs(req, &sv);
+}
+
+const struct fuse_lowlevel_ops mnt_ops = {
+    .init = mnt_ops_init,
+    .lookup = mnt_ops_lookup,
+    .forget = mnt_ops_forget,
+    .forget_multi = mnt_ops_forget_multi,
+    .getattr = mnt_ops_getattr,
+    .setattr = mnt_ops_setattr,
+    .mknod = mnt_ops_mknod,
+    .mkdir = mnt_ops_mkdir,
+    .unlink = mnt_ops_unlink,
+    .rmdir = mnt_ops_rmdir,
+    .rename = mnt_ops_rename,
+    .open = mnt_ops_open,
+    .create = mnt_ops_create,
+    .read = mnt_ops_read,
+    .write = mnt_ops_write,
+    .flush = mnt_ops_flush,
+    .fsync = mnt_ops_fsync,
+    .release = mnt_ops_release,
+    .opendir = mnt_ops_opendir,
+    .readdir = mnt_ops_readdir,
+    .readdirplus = mnt_ops_readdirplus,
+    .releasedir = mnt_ops_releasedir,
+    .statfs = mnt_ops_statfs,
+};

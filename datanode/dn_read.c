@@ -1,0 +1,99 @@
+#include "dn_read.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+
+#include "csum.h"
+#include "dn_chunk.h"
+#include "err.h"
+#include "log.h"
+#include "net.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+/* Ends the current read: closes the replica and returns to IDLE. */
+static void dn_read_end(struct dn_conn *c)
+{
+    ASSERT(c->state == DN_CONN_READING);
+    ASSERT(c->has_reader);
+    dn_store_read_close(&c->rd);
+    c->has_reader = false;
+    c->state = DN_CONN_IDLE;
+}
+
+void dn_read_abort(struct dn_conn *c)
+{
+    if (c->has_reader) {
+        dn_store_read_close(&c->rd);
+        c->has_reader = false;
+    }
+}
+
+int dn_read_on_request(struct dn_conn *c, const struct wire_frame *f)
+{
+    struct wire_dn_read m = { .offset = 0 };
+    int rc = wire_dn_read_decode(f->body, f->hdr.body_len, &m);
+
+    if (rc == 0 && c->state != DN_CONN_IDLE)
+        rc = -EBUSY;
+    if (rc == 0)
+        rc = dn_store_read_open(c->srv->store, m.blk, &c->rd);
+    if (rc < 0) {
+        LOG_INFO("read refused blk=%016" PRIx64 " gen=%" PRIu64 ": %s", m.blk.id, m.blk.gen,
+                 err_str(rc));
+        dn_conn_reply_empty(c, WIRE_DN_READ_DATA, f->hdr.req_id, rc);
+        return 0;
+    }
+    if (!c->read_buf)
+        c->read_buf = xmalloc(WIRE_PKT_DATA_MAX);
+    c->has_reader = true;
+    c->read_req_id = f->hdr.req_id;
+    c->read_off = m.offset;
+    c->read_end = m.len > UINT64_MAX - m.offset ? UINT64_MAX : m.offset + m.len;
+    c->state = DN_CONN_READING;
+    LOG_DEBUG("read blk=%016" PRIx64 " off=%" PRIu64 " len=%" PRIu64, m.blk.id, m.offset, m.len);
+    dn_read_pump(c);
+    return 0;
+}
+
+/* Queues one DN_READ_DATA frame; returns 1 after the EOF frame, 0 if more follow, or the
+ * error (an error frame was queued instead). */
+static int dn_read_send_one(struct dn_conn *c)
+{
+    uint8_t csums[WIRE_PKT_CSUMS_MAX * DN_CHUNK_CSUM_LEN];
+    uint64_t off = c->read_off;
+    uint32_t n = dn_chunk_span(off, c->read_end, c->rd.len, WIRE_PKT_DATA_MAX);
+    int rc = n > 0 ? dn_store_read(&c->rd, off, n, c->read_buf, csums) : 0;
+
+    if (rc < 0) {
+        LOG_WARN("read failed blk=%016" PRIx64 " gen=%" PRIu64 " off=%" PRIu64 ": %s",
+                 c->rd.blk.id, c->rd.blk.gen, off, err_str(rc));
+        dn_conn_reply_empty(c, WIRE_DN_READ_DATA, c->read_req_id, rc);
+        return rc;
+    }
+    /* A frame ending inside a chunk ended at the replica's last (partial) chunk. */
+    bool is_eof = n == 0 || (off + n) % CSUM_CHUNK_SIZE != 0 ||
+                  dn_chunk_span(off + n, c->read_end, c->rd.len, WIRE_PKT_DATA_MAX) == 0;
+    struct wire_dn_read_data m = { .offset = off, .flags = is_eof ? WIRE_READ_EOF : 0,
+                                   .data_len = n, .data = c->read_buf,
+                                   .csum_count = csum_chunk_count(n), .csums_raw = csums };
+    size_t start = wire_frame_begin(&c->out);
+    wire_dn_read_data_encode(&c->out, &m);
+    wire_frame_end(&c->out, start, WIRE_DN_READ_DATA, c->read_req_id, 0);
+    net_send_buf(c->bev, &c->out);
+    c->read_off = off + n;
+    return is_eof ? 1 : 0;
+}
+
+void dn_read_pump(struct dn_conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    while (c->state == DN_CONN_READING && evbuffer_get_length(out) < DN_READ_LOW) {
+        if (dn_read_send_one(c) != 0)
+            dn_read_end(c);
+    }
+}

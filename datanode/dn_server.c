@@ -1,0 +1,288 @@
+#include "dn_server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "dn_read.h"
+#include "dn_write.h"
+#include "err.h"
+#include "log.h"
+#include "net.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+/* ---- replies and closing ---- */
+
+void dn_conn_reply_empty(struct dn_conn *c, uint16_t type, uint64_t req_id, int rc)
+{
+    wire_frame_empty(&c->out, type, req_id, err_to_wire(rc));
+    net_send_buf(c->bev, &c->out);
+}
+
+void dn_conn_close_later(struct dn_conn *c)
+{
+    if (c->state == DN_CONN_CLOSING)
+        return;
+    c->state = DN_CONN_CLOSING;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    event_active(c->tidy_ev, 0, 0);
+}
+
+void dn_conn_tidy_later(struct dn_conn *c)
+{
+    event_active(c->tidy_ev, 0, 0);
+}
+
+void dn_conn_drain(struct dn_conn *c)
+{
+    if (c->state == DN_CONN_CLOSING)
+        return;
+    c->state = DN_CONN_DRAINING;
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        dn_conn_close_later(c);
+}
+
+static void dn_conn_free(struct dn_conn *c)
+{
+    struct dn_server *srv = c->srv;
+
+    dn_write_abort(c);
+    dn_read_abort(c);
+    if (c->down_dead)
+        bufferevent_free(c->down_dead);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    ASSERT(srv->conn_count > 0);
+    srv->conn_count--;
+    bufferevent_free(c->bev);
+    event_free(c->tidy_ev);
+    buf_fini(&c->out);
+    free(c->read_buf);
+    free(c);
+}
+
+static void dn_conn_tidy_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct dn_conn *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (c->down_dead) {
+        bufferevent_free(c->down_dead);
+        c->down_dead = NULL;
+    }
+    if (c->state == DN_CONN_CLOSING)
+        dn_conn_free(c);
+}
+
+/* ---- HELLO and dispatch ---- */
+
+static int dn_conn_on_hello(struct dn_conn *c, const struct wire_frame *f)
+{
+    struct dn_server *srv = c->srv;
+    struct wire_hello peer;
+    int rc = wire_hello_decode(f->body, f->hdr.body_len, &peer);
+
+    if (rc == 0 && (peer.cluster_id.len != strlen(srv->cluster_id) ||
+                    memcmp(peer.cluster_id.p, srv->cluster_id, peer.cluster_id.len) != 0))
+        rc = -ERR_CLUSTER;
+    if (rc < 0) {
+        LOG_WARN("refusing peer: %s", err_str(rc));
+        dn_conn_reply_empty(c, WIRE_HELLO_OK, f->hdr.req_id, rc);
+        dn_conn_drain(c);
+        return 0;
+    }
+    struct wire_hello self = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
+                               .cluster_id = wire_str_c(srv->cluster_id),
+                               .node_id = wire_str_c(srv->node_id) };
+    size_t start = wire_frame_begin(&c->out);
+    wire_hello_encode(&c->out, &self);
+    wire_frame_end(&c->out, start, WIRE_HELLO_OK, f->hdr.req_id, 0);
+    net_send_buf(c->bev, &c->out);
+    if (c->state == DN_CONN_HELLO)
+        c->state = DN_CONN_IDLE;
+    return 0;
+}
+
+typedef int dn_conn_handler_fn(struct dn_conn *c, const struct wire_frame *f);
+
+static dn_conn_handler_fn *const dn_conn_handlers[WIRE_TYPE_MAX] = {
+    [WIRE_HELLO] = dn_conn_on_hello,
+    [WIRE_DN_WRITE_OPEN] = dn_write_on_open,
+    [WIRE_DN_WRITE_PKT] = dn_write_on_pkt,
+    [WIRE_DN_READ] = dn_read_on_request,
+};
+
+static int dn_conn_dispatch(struct dn_conn *c, const struct wire_frame *f)
+{
+    uint16_t type = f->hdr.type;
+    dn_conn_handler_fn *fn = type < WIRE_TYPE_MAX ? dn_conn_handlers[type] : NULL;
+
+    LOG_DEBUG("frame type=%s req=%" PRIu64 " len=%u", wire_type_name(type), f->hdr.req_id,
+              f->hdr.body_len);
+    if (c->state == DN_CONN_HELLO && type != WIRE_HELLO) {
+        dn_conn_reply_empty(c, (uint16_t)(type + 1), f->hdr.req_id, -ERR_PROTO);
+        dn_conn_drain(c);
+        return 0;
+    }
+    if (!fn) {
+        dn_conn_reply_empty(c, (uint16_t)(type + 1), f->hdr.req_id, -ERR_UNKNOWN_TYPE);
+        return 0;
+    }
+    return fn(c, f);
+}
+
+static bool dn_conn_is_blocked(const struct dn_conn *c)
+{
+    switch (c->state) {
+    case DN_CONN_HELLO:
+    case DN_CONN_IDLE:
+        return false;
+    case DN_CONN_WRITING:
+        return dn_write_is_blocked(c);
+    case DN_CONN_OPENING:
+    case DN_CONN_READING:
+    case DN_CONN_DRAINING:
+    case DN_CONN_CLOSING:
+        return true;
+    default:
+        PANIC("bad conn state %d", c->state);
+    }
+}
+
+void dn_conn_process(struct dn_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct wire_frame f;
+    int rc = 0;
+
+    while (!dn_conn_is_blocked(c) && (rc = net_frame_peek(in, &f)) > 0) {
+        rc = dn_conn_dispatch(c, &f);
+        net_frame_drain(in, &f);
+        if (rc < 0)
+            break;
+    }
+    if (rc < 0) {
+        LOG_WARN("closing connection: %s", err_str(rc));
+        dn_conn_close_later(c);
+    }
+}
+
+/* ---- callbacks ---- */
+
+static void dn_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    dn_conn_process(arg);
+}
+
+static void dn_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    struct dn_conn *c = arg;
+
+    if (c->state == DN_CONN_READING) {
+        dn_read_pump(c);
+        if (c->state == DN_CONN_IDLE)
+            dn_conn_process(c);
+    } else if (c->state == DN_CONN_DRAINING &&
+               evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        dn_conn_close_later(c);
+    }
+}
+
+static void dn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct dn_conn *c = arg;
+
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (c->state != DN_CONN_IDLE && c->state != DN_CONN_HELLO)
+            LOG_INFO("connection lost in state %d (event 0x%x)", c->state, what);
+        dn_conn_close_later(c);
+    }
+}
+
+static void dn_server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                                struct sockaddr *addr, int socklen, void *arg)
+{
+    struct dn_server *srv = arg;
+    int one = 1;
+
+    (void)l;
+    (void)addr;
+    (void)socklen;
+    if (srv->conn_count >= DN_CONNS_MAX) {
+        LOG_WARN("too many connections (%u): refusing one", srv->conn_count);
+        close(fd);
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct dn_conn *c = xcalloc(1, sizeof(*c));
+    c->srv = srv;
+    c->state = DN_CONN_HELLO;
+    buf_init(&c->out);
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    ASSERT(c->bev != NULL);
+    c->tidy_ev = event_new(srv->base, -1, 0, dn_conn_tidy_cb, c);
+    ASSERT(c->tidy_ev != NULL);
+    bufferevent_setcb(c->bev, dn_conn_read_cb, dn_conn_write_cb, dn_conn_event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, DN_IN_HIGH);
+    bufferevent_setwatermark(c->bev, EV_WRITE, DN_READ_LOW, 0);
+    struct timeval idle = { .tv_sec = DN_IDLE_TIMEOUT_S };
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->conn_count++;
+}
+
+/* ---- server ---- */
+
+int dn_server_open(struct dn_server *srv, struct event_base *base, struct dn_store *store,
+                   const struct dn_server_cfg *cfg, char *err, size_t errlen)
+{
+    memset(srv, 0, sizeof(*srv));
+    if (strlen(cfg->cluster_id) > WIRE_ID_MAX || strlen(cfg->node_id) > WIRE_ID_MAX) {
+        snprintf(err, errlen, "cluster or node id longer than %d bytes", WIRE_ID_MAX);
+        return -EINVAL;
+    }
+    srv->base = base;
+    srv->store = store;
+    snprintf(srv->cluster_id, sizeof(srv->cluster_id), "%s", cfg->cluster_id);
+    snprintf(srv->node_id, sizeof(srv->node_id), "%s", cfg->node_id);
+    srv->on_finalized = cfg->on_finalized;
+    srv->on_finalized_arg = cfg->on_finalized_arg;
+    srv->listener = net_listen(base, cfg->listen_host, cfg->listen_port, dn_server_accept_cb,
+                               srv, err, errlen);
+    if (!srv->listener)
+        return -EADDRINUSE;
+    srv->port = net_listener_port(srv->listener);
+    LOG_INFO("listening host=%s port=%u", cfg->listen_host, srv->port);
+    return 0;
+}
+
+void dn_server_close(struct dn_server *srv)
+{
+    if (srv->listener)
+        evconnlistener_free(srv->listener);
+    srv->listener = NULL;
+    while (srv->conns)
+        dn_conn_free(srv->conns);
+}

@@ -1,0 +1,96 @@
+/* dn_store: the replicas on one data directory (disk I/O; no sockets, no libevent).
+ *
+ * Layout (docs/ON-DISK.md, "Datanode replica files"):
+ *   <dir>/VERSION                         cluster id and this node's uuid (created once)
+ *   <dir>/rbw/blk_<id>_<gen>.{data,csum}  replicas being written (removed at start-up)
+ *   <dir>/finalized/subdirXX/blk_<id>_<gen>.{data,csum}   XX = id & 0xff, two hex digits
+ *   <dir>/quarantine/                     files found inconsistent at scan time
+ * <id> is 16 lowercase hex digits, <gen> decimal. The checksum file format is dn_chunk.h.
+ *
+ * A replica becomes visible in finalized/ only after both files were fsync'd, renamed and
+ * the directories fsync'd, so a crash never exposes a half-written replica as whole.
+ * Blocking calls; the datanode calls them from its loop thread (the style guide's disk
+ * worker pool comes later). The store owns its path strings; a dn_rbw and a dn_reader own
+ * their file descriptors until finalize/abort/close. */
+#ifndef DFS_DN_STORE_H
+#define DFS_DN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+enum { DN_STORE_NODE_ID_LEN = 36 /* uuid text */ };
+
+struct dn_store {
+    char *dir;
+    char node_id[DN_STORE_NODE_ID_LEN + 1];
+    uint64_t capacity_override; /* 0: the file system's size */
+    uint64_t used_bytes;        /* data bytes of finalized replicas */
+    uint64_t replica_count;
+};
+
+/* A replica being written (rbw/). */
+struct dn_rbw {
+    struct wire_blk blk;
+    int data_fd;
+    int csum_fd;
+    uint64_t len; /* data bytes written so far (contiguous from 0) */
+};
+
+/* An open finalized replica for reading. */
+struct dn_reader {
+    struct wire_blk blk;
+    int data_fd;
+    int csum_fd;
+    uint64_t len;
+};
+
+struct dn_space {
+    uint64_t capacity;
+    uint64_t used;
+    uint64_t remaining;
+};
+
+/* Opens (creating if needed) the data directory: checks or writes VERSION (a different
+ * cluster id is refused with -ERR_CLUSTER), removes leftover rbw replicas, scans finalized/
+ * (quarantining garbage) to count used bytes. On failure a message is written to err.
+ * Errors: -errno, -ERR_CLUSTER, -ERR_CORRUPT (unreadable VERSION). */
+int dn_store_open(struct dn_store *s, const char *dir, const char *cluster_id,
+                  uint64_t capacity_override, char *err, size_t errlen);
+void dn_store_close(struct dn_store *s);
+
+/* Creates blk's replica in rbw/ (-EEXIST if one is already being written). */
+int dn_store_rbw_create(struct dn_store *s, struct wire_blk blk, struct dn_rbw *r);
+/* Writes data at offset (== r->len) and its count checksums (raw little-endian u64s) at the
+ * matching chunk index. Errors: -errno (-ENOSPC, -EIO, ...). */
+int dn_store_rbw_write(struct dn_rbw *r, uint64_t offset, const uint8_t *data, uint32_t len,
+                       const uint8_t *csums_raw, uint32_t count);
+/* fsyncs both files, renames them into finalized/ (replacing an older gen of the same id),
+ * fsyncs the directories and closes r. On failure r is aborted (files removed). */
+int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r);
+/* Closes r and removes its files. */
+void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r);
+
+/* Opens blk's finalized replica. Errors: -ERR_NO_BLOCK, -ERR_STALE_GEN (only an older gen is
+ * stored), -ERR_CORRUPT (inconsistent files), -errno. */
+int dn_store_read_open(struct dn_store *s, struct wire_blk blk, struct dn_reader *rd);
+/* Reads len bytes at offset (chunk-aligned; offset + len <= rd->len and len a multiple of the
+ * chunk size unless it reaches rd->len) into data and their stored checksums into csums_raw
+ * (csum_chunk_count(len) * 8 bytes), verifying every chunk. Errors: -ERR_CHECKSUM, -EIO. */
+int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *data,
+                  uint8_t *csums_raw);
+void dn_store_read_close(struct dn_reader *rd);
+
+/* Removes blk's finalized replica (exact gen, or any older gen). -ERR_NO_BLOCK if absent. */
+int dn_store_delete(struct dn_store *s, struct wire_blk blk);
+
+/* Calls fn for every consistent finalized replica; inconsistent files go to quarantine/.
+ * Recomputes used_bytes and replica_count. Returns 0 or -errno. */
+typedef void dn_store_scan_fn(void *arg, const struct wire_blk_len *e);
+int dn_store_scan(struct dn_store *s, dn_store_scan_fn *fn, void *arg);
+
+/* Capacity, used and remaining bytes (see dn.capacity in cfg.h). 0 or -errno. */
+int dn_store_space(const struct dn_store *s, struct dn_space *out);
+
+#endif

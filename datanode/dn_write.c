@@ -1,0 +1,350 @@
+#include "dn_write.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "err.h"
+#include "log.h"
+#include "net.h"
+#include "panic.h"
+
+/* The packet being handled, for the FORWARD and WRITE actions. */
+struct dn_write_cur {
+    const struct wire_frame *frame;
+    const struct wire_dn_write_pkt *pkt;
+};
+
+static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
+                             const struct dn_write_cur *cur);
+
+/* ---- ending a write ---- */
+
+/* Detaches the downstream connection; it is freed from the tidy event. */
+static void dn_write_drop_down(struct dn_conn *c)
+{
+    if (!c->down)
+        return;
+    bufferevent_setcb(c->down, NULL, NULL, NULL, NULL);
+    bufferevent_disable(c->down, EV_READ | EV_WRITE);
+    if (c->down_dead)
+        bufferevent_free(c->down_dead); /* an older one, whose callbacks are long gone */
+    c->down_dead = c->down;
+    c->down = NULL;
+    dn_conn_tidy_later(c);
+}
+
+/* Ends the current write: drops the rbw replica if still there and the downstream. */
+static void dn_write_end(struct dn_conn *c)
+{
+    struct dn_server *srv = c->srv;
+
+    if (c->has_rbw) {
+        dn_store_rbw_abort(srv->store, &c->rbw);
+        c->has_rbw = false;
+    }
+    dn_write_drop_down(c);
+    ASSERT(srv->active_writes > 0);
+    srv->active_writes--;
+}
+
+void dn_write_abort(struct dn_conn *c)
+{
+    if (c->state == DN_CONN_OPENING || c->state == DN_CONN_WRITING || c->has_rbw)
+        dn_write_end(c);
+    if (c->down_dead) {
+        bufferevent_free(c->down_dead);
+        c->down_dead = NULL;
+    }
+}
+
+bool dn_write_is_blocked(const struct dn_conn *c)
+{
+    return c->down && evbuffer_get_length(bufferevent_get_output(c->down)) > DN_DOWN_HIGH;
+}
+
+/* The open failed: reply with rc, drop the replica, go back to IDLE. */
+static void dn_write_open_failed(struct dn_conn *c, int rc)
+{
+    ASSERT(c->state == DN_CONN_OPENING);
+    LOG_WARN("write open failed blk=%016" PRIx64 ": %s", c->rbw.blk.id, err_str(rc));
+    dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, c->open_req_id, rc);
+    dn_write_end(c);
+    c->state = DN_CONN_IDLE;
+}
+
+/* ---- downstream connection ---- */
+
+static void dn_write_on_down_ack(struct dn_conn *c, const struct wire_frame *f)
+{
+    struct wire_dn_write_ack ack;
+    struct dn_out out = { .count = 0 };
+
+    if (f->hdr.status != 0) {
+        ack = (struct wire_dn_write_ack){ .seq = c->pipe.ds_ack_seq, .status = f->hdr.status,
+                                          .failed_idx = 0 };
+    } else if (wire_dn_write_ack_decode(f->body, f->hdr.body_len, &ack) < 0) {
+        ack = (struct wire_dn_write_ack){ .seq = c->pipe.ds_ack_seq,
+                                          .status = err_to_wire(-ERR_PROTO), .failed_idx = 0 };
+    }
+    dn_pipe_on_downstream_ack(&c->pipe, &ack, &out);
+    dn_write_execute(c, &out, NULL);
+}
+
+/* The downstream broke or misbehaved: fail the open, or let the pipe decide. */
+static void dn_write_down_failed(struct dn_conn *c, int rc)
+{
+    struct dn_out out = { .count = 0 };
+
+    if (c->state == DN_CONN_OPENING) {
+        dn_write_open_failed(c, -ERR_PIPELINE);
+        return;
+    }
+    if (c->state != DN_CONN_WRITING)
+        return;
+    LOG_WARN("downstream lost blk=%016" PRIx64 ": %s", c->rbw.blk.id, err_str(rc));
+    dn_write_drop_down(c);
+    dn_pipe_on_downstream_failed(&c->pipe, rc, &out);
+    dn_write_execute(c, &out, NULL);
+}
+
+/* One frame from downstream; returns false once the downstream was dropped. */
+static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f)
+{
+    uint16_t type = f->hdr.type;
+
+    if (c->state == DN_CONN_OPENING && type == WIRE_HELLO_OK && f->hdr.status == 0)
+        return true;
+    if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK)) {
+        if (f->hdr.status != 0) {
+            dn_write_open_failed(c, err_from_wire(f->hdr.status));
+            return false;
+        }
+        dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, c->open_req_id, 0);
+        c->state = DN_CONN_WRITING;
+        return true;
+    }
+    if (c->state == DN_CONN_WRITING && type == WIRE_DN_WRITE_ACK) {
+        dn_write_on_down_ack(c, f);
+        return c->down != NULL;
+    }
+    LOG_WARN("unexpected %s from downstream in state %d", wire_type_name(type), c->state);
+    dn_write_down_failed(c, -ERR_PROTO);
+    return false;
+}
+
+static void dn_write_down_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct dn_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    enum dn_conn_state before = c->state;
+    struct wire_frame f;
+    int rc;
+
+    while ((rc = net_frame_peek(in, &f)) > 0) {
+        bool is_alive = dn_write_on_down_frame(c, &f);
+        net_frame_drain(in, &f);
+        if (!is_alive)
+            break;
+    }
+    if (rc < 0)
+        dn_write_down_failed(c, rc);
+    if (c->state != before)
+        dn_conn_process(c); /* the open or the write ended: take what waits behind it */
+}
+
+static void dn_write_down_write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    dn_conn_process(arg); /* the downstream queue drained below DN_DOWN_LOW */
+}
+
+static void dn_write_down_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        struct dn_conn *c = arg;
+        enum dn_conn_state before = c->state;
+        dn_write_down_failed(c, what & BEV_EVENT_TIMEOUT ? -ETIMEDOUT : -ECONNRESET);
+        if (c->state != before)
+            dn_conn_process(c);
+    }
+}
+
+/* Dials targets[0] and queues HELLO and WRITE_OPEN {blk, targets[1..]} on it. */
+static int dn_write_dial(struct dn_conn *c, const struct wire_dn_write_open *m, uint64_t req_id)
+{
+    struct dn_server *srv = c->srv;
+    char host[WIRE_HOST_MAX + 1];
+    int rc = wire_str_copy(m->targets[0].host, host, sizeof(host));
+
+    if (rc < 0)
+        return -ERR_PROTO;
+    c->down = net_connect(srv->base, host, m->targets[0].port);
+    if (!c->down)
+        return -ERR_PIPELINE;
+    bufferevent_setcb(c->down, dn_write_down_read_cb, dn_write_down_write_cb,
+                      dn_write_down_event_cb, c);
+    bufferevent_setwatermark(c->down, EV_READ, 0, DN_IN_HIGH);
+    bufferevent_setwatermark(c->down, EV_WRITE, DN_DOWN_LOW, 0);
+    struct timeval tmo = { .tv_sec = DN_DOWN_TIMEOUT_S };
+    bufferevent_set_timeouts(c->down, &tmo, &tmo);
+    bufferevent_enable(c->down, EV_READ | EV_WRITE);
+
+    struct wire_hello hello = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
+                                .cluster_id = wire_str_c(srv->cluster_id),
+                                .node_id = wire_str_c(srv->node_id) };
+    size_t start = wire_frame_begin(&c->out);
+    wire_hello_encode(&c->out, &hello);
+    wire_frame_end(&c->out, start, WIRE_HELLO, req_id, 0);
+    struct wire_dn_write_open next = { .blk = m->blk, .target_count = m->target_count - 1 };
+    memcpy(next.targets, m->targets + 1, sizeof(next.targets[0]) * next.target_count);
+    start = wire_frame_begin(&c->out);
+    wire_dn_write_open_encode(&c->out, &next);
+    wire_frame_end(&c->out, start, WIRE_DN_WRITE_OPEN, req_id, 0);
+    net_send_buf(c->down, &c->out);
+    return 0;
+}
+
+/* ---- upstream requests ---- */
+
+int dn_write_on_open(struct dn_conn *c, const struct wire_frame *f)
+{
+    struct dn_server *srv = c->srv;
+    struct wire_dn_write_open m = { .target_count = 0 };
+    int rc = wire_dn_write_open_decode(f->body, f->hdr.body_len, &m);
+
+    if (rc == 0 && c->state != DN_CONN_IDLE)
+        rc = -EBUSY;
+    if (rc == 0)
+        rc = dn_store_rbw_create(srv->store, (struct wire_blk){ m.blk.id, m.blk.gen }, &c->rbw);
+    if (rc < 0) {
+        LOG_WARN("write open refused blk=%016" PRIx64 ": %s", m.blk.id, err_str(rc));
+        dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, f->hdr.req_id, rc);
+        return 0;
+    }
+    LOG_DEBUG("write open blk=%016" PRIx64 " gen=%" PRIu64 " downstream=%u", m.blk.id,
+              m.blk.gen, m.target_count);
+    c->has_rbw = true;
+    c->open_req_id = f->hdr.req_id;
+    srv->active_writes++;
+    dn_pipe_init(&c->pipe, m.target_count > 0);
+    c->state = DN_CONN_OPENING;
+    if (m.target_count == 0) {
+        dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, f->hdr.req_id, 0);
+        c->state = DN_CONN_WRITING;
+        return 0;
+    }
+    rc = dn_write_dial(c, &m, f->hdr.req_id);
+    if (rc < 0)
+        dn_write_open_failed(c, rc);
+    return 0;
+}
+
+int dn_write_on_pkt(struct dn_conn *c, const struct wire_frame *f)
+{
+    struct wire_dn_write_pkt pkt;
+    struct dn_out out = { .count = 0 };
+
+    if (c->state != DN_CONN_WRITING) {
+        dn_conn_reply_empty(c, WIRE_DN_WRITE_ACK, f->hdr.req_id, -ERR_PROTO);
+        dn_conn_drain(c);
+        return 0;
+    }
+    if (wire_dn_write_pkt_decode(f->body, f->hdr.body_len, &pkt) < 0) {
+        /* Undecodable: answer as a bad packet at the expected seq (the pipe then fails). */
+        pkt = (struct wire_dn_write_pkt){ .seq = UINT64_MAX };
+    }
+    dn_pipe_on_packet(&c->pipe, &pkt, f->hdr.req_id, &out);
+    struct dn_write_cur cur = { .frame = f, .pkt = &pkt };
+    dn_write_execute(c, &out, &cur);
+    return 0;
+}
+
+/* ---- executing the pipe's actions ---- */
+
+static void dn_write_do_write(struct dn_conn *c, const struct dn_act *a,
+                              const struct dn_write_cur *cur)
+{
+    struct dn_out out = { .count = 0 };
+    const struct wire_dn_write_pkt *pkt = cur->pkt;
+
+    ASSERT(cur->pkt->seq == a->seq);
+    int rc = dn_store_rbw_write(&c->rbw, pkt->offset, pkt->data, pkt->data_len, pkt->csums_raw,
+                                pkt->csum_count);
+    dn_pipe_on_write_done(&c->pipe, a->seq, rc, &out);
+    dn_write_execute(c, &out, cur);
+}
+
+static void dn_write_do_finalize(struct dn_conn *c)
+{
+    struct dn_server *srv = c->srv;
+    struct dn_out out = { .count = 0 };
+    struct wire_blk_len e = { .blk = c->rbw.blk, .len = c->rbw.len };
+
+    ASSERT(c->has_rbw);
+    int rc = dn_store_rbw_finalize(srv->store, &c->rbw);
+    c->has_rbw = false; /* finalized, or aborted by the store on failure */
+    if (rc == 0) {
+        LOG_INFO("finalized blk=%016" PRIx64 " gen=%" PRIu64 " len=%" PRIu64, e.blk.id,
+                 e.blk.gen, e.len);
+        if (srv->on_finalized)
+            srv->on_finalized(srv->on_finalized_arg, &e);
+    } else {
+        LOG_ERROR("finalize failed blk=%016" PRIx64 ": %s", e.blk.id, err_str(rc));
+    }
+    dn_pipe_on_finalize_done(&c->pipe, rc, &out);
+    dn_write_execute(c, &out, NULL);
+}
+
+static void dn_write_do_ack(struct dn_conn *c, const struct dn_act *a)
+{
+    struct wire_dn_write_ack ack = { .seq = a->seq, .status = err_to_wire(a->rc),
+                                     .failed_idx = a->failed_idx };
+    size_t start = wire_frame_begin(&c->out);
+
+    if (a->rc < 0)
+        LOG_WARN("write failed blk=%016" PRIx64 " seq=%" PRIu64 " failed_idx=%u: %s",
+                 c->rbw.blk.id, a->seq, a->failed_idx, err_str(a->rc));
+    wire_dn_write_ack_encode(&c->out, &ack);
+    wire_frame_end(&c->out, start, WIRE_DN_WRITE_ACK, a->tag, 0);
+    net_send_buf(c->bev, &c->out);
+}
+
+static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
+                             const struct dn_write_cur *cur)
+{
+    for (uint32_t i = 0; i < out->count && c->state == DN_CONN_WRITING; i++) {
+        const struct dn_act *a = &out->acts[i];
+        switch (a->kind) {
+        case DN_ACT_FORWARD:
+            ASSERT(cur != NULL);
+            ASSERT(c->down != NULL);
+            bufferevent_write(c->down, cur->frame->body - WIRE_HDR_LEN,
+                              WIRE_HDR_LEN + (size_t)cur->frame->hdr.body_len);
+            break;
+        case DN_ACT_WRITE:
+            ASSERT(cur != NULL);
+            dn_write_do_write(c, a, cur);
+            break;
+        case DN_ACT_FINALIZE:
+            dn_write_do_finalize(c);
+            break;
+        case DN_ACT_ACK_UP:
+            dn_write_do_ack(c, a);
+            break;
+        case DN_ACT_ABORT:
+            dn_write_end(c);
+            dn_conn_drain(c);
+            break;
+        default:
+            PANIC("bad action %d", a->kind);
+        }
+    }
+    if (c->state == DN_CONN_WRITING && c->pipe.state == DN_PIPE_DONE) {
+        dn_write_end(c);
+        c->state = DN_CONN_IDLE;
+    }
+}

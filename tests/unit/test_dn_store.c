@@ -1,0 +1,248 @@
+/* Unit tests of datanode/dn_store against a temporary directory. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "csum.h"
+#include "dn_chunk.h"
+#include "dn_store.h"
+#include "err.h"
+
+enum { DATA_LEN = 2 * CSUM_CHUNK_SIZE + 1234 };
+
+static char tmpdir[256];
+static uint8_t data[DATA_LEN];
+static uint8_t csums[8 * 3];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_dn_store.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    for (size_t i = 0; i < DATA_LEN; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    uint64_t c[3];
+    csum_chunks(data, DATA_LEN, c);
+    for (int i = 0; i < 3; i++)
+        le_put_u64(csums + 8 * i, c[i]);
+}
+
+static void teardown(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void open_store(struct dn_store *s)
+{
+    char err[256] = "";
+    int rc = dn_store_open(s, tmpdir, "test", 0, err, sizeof(err));
+    ck_assert_msg(rc == 0, "open: %s", err);
+}
+
+/* Writes blk in two calls (two full chunks, then the partial tail) and finalizes it. */
+static void put_replica(struct dn_store *s, struct wire_blk blk)
+{
+    struct dn_rbw r;
+    ck_assert_int_eq(dn_store_rbw_create(s, blk, &r), 0);
+    ck_assert_int_eq(dn_store_rbw_write(&r, 0, data, 2 * CSUM_CHUNK_SIZE, csums, 2), 0);
+    ck_assert_int_eq(dn_store_rbw_write(&r, 2 * CSUM_CHUNK_SIZE, data + 2 * CSUM_CHUNK_SIZE,
+                                        DATA_LEN - 2 * CSUM_CHUNK_SIZE, csums + 16, 1),
+                     0);
+    ck_assert_int_eq(dn_store_rbw_finalize(s, &r), 0);
+}
+
+static void replica_path(char *out, size_t cap, struct wire_blk blk, const char *ext)
+{
+    snprintf(out, cap, "%s/finalized/subdir%02x/blk_%016llx_%llu.%s", tmpdir,
+             (unsigned)(blk.id & 0xff), (unsigned long long)blk.id,
+             (unsigned long long)blk.gen, ext);
+}
+
+START_TEST(test_dn_store_version_keeps_node_id_and_refuses_other_cluster)
+{
+    struct dn_store s;
+    char id[DN_STORE_NODE_ID_LEN + 1], err[256];
+
+    open_store(&s);
+    ck_assert_uint_eq(strlen(s.node_id), DN_STORE_NODE_ID_LEN);
+    memcpy(id, s.node_id, sizeof(id));
+    dn_store_close(&s);
+    open_store(&s);
+    ck_assert_str_eq(s.node_id, id);
+    dn_store_close(&s);
+    ck_assert_int_eq(dn_store_open(&s, tmpdir, "other", 0, err, sizeof(err)), -ERR_CLUSTER);
+    ck_assert_ptr_nonnull(strstr(err, "other"));
+}
+END_TEST
+
+START_TEST(test_dn_store_write_finalize_read_back)
+{
+    struct dn_store s;
+    struct dn_reader rd;
+    struct wire_blk blk = { 0x1234, 1 };
+    static uint8_t got[DATA_LEN];
+    uint8_t got_csums[24];
+    char path[512];
+    struct stat st;
+
+    open_store(&s);
+    put_replica(&s, blk);
+    replica_path(path, sizeof(path), blk, "data");
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, DATA_LEN);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), 0);
+    ck_assert_uint_eq(rd.len, DATA_LEN);
+    ck_assert_int_eq(dn_store_read(&rd, 0, DATA_LEN, got, got_csums), 0);
+    ck_assert_mem_eq(got, data, DATA_LEN);
+    ck_assert_mem_eq(got_csums, csums, sizeof(csums));
+    ck_assert_int_eq(dn_store_read(&rd, CSUM_CHUNK_SIZE, CSUM_CHUNK_SIZE, got, got_csums), 0);
+    ck_assert_mem_eq(got, data + CSUM_CHUNK_SIZE, CSUM_CHUNK_SIZE);
+    dn_store_read_close(&rd);
+    ck_assert_uint_eq(s.used_bytes, DATA_LEN);
+    ck_assert_uint_eq(s.replica_count, 1);
+    dn_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_dn_store_flipped_byte_is_detected_on_read)
+{
+    struct dn_store s;
+    struct dn_reader rd;
+    struct wire_blk blk = { 77, 3 };
+    static uint8_t got[DATA_LEN];
+    uint8_t got_csums[24], b;
+    char path[512];
+
+    open_store(&s);
+    put_replica(&s, blk);
+    replica_path(path, sizeof(path), blk, "data");
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, &b, 1, CSUM_CHUNK_SIZE + 9), 1);
+    b ^= 0x01;
+    ck_assert_int_eq(pwrite(fd, &b, 1, CSUM_CHUNK_SIZE + 9), 1);
+    close(fd);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), 0);
+    ck_assert_int_eq(dn_store_read(&rd, 0, CSUM_CHUNK_SIZE, got, got_csums), 0);
+    ck_assert_int_eq(dn_store_read(&rd, 0, DATA_LEN, got, got_csums), -ERR_CHECKSUM);
+    dn_store_read_close(&rd);
+    dn_store_close(&s);
+}
+END_TEST
+
+static void collect_cb(void *arg, const struct wire_blk_len *e)
+{
+    struct wire_blk_len *seen = arg;
+    ck_assert_uint_eq(seen->len, 0); /* exactly one replica expected */
+    *seen = *e;
+}
+
+START_TEST(test_dn_store_restart_drops_rbw_and_quarantines_garbage)
+{
+    struct dn_store s;
+    struct dn_rbw r;
+    struct wire_blk good = { 5, 1 }, bad = { 6, 1 }, open_blk = { 7, 1 };
+    struct wire_blk_len seen = { { 0, 0 }, 0 };
+    char path[512];
+
+    open_store(&s);
+    put_replica(&s, good);
+    put_replica(&s, bad);
+    ck_assert_int_eq(dn_store_rbw_create(&s, open_blk, &r), 0);
+    ck_assert_int_eq(dn_store_rbw_write(&r, 0, data, CSUM_CHUNK_SIZE, csums, 1), 0);
+    replica_path(path, sizeof(path), bad, "csum");
+    ck_assert_int_eq(truncate(path, 40), 0); /* inconsistent with the data length */
+    dn_store_close(&s);
+    close(r.data_fd);
+    close(r.csum_fd);
+
+    open_store(&s);
+    ck_assert_uint_eq(s.replica_count, 1);
+    ck_assert_int_eq(dn_store_scan(&s, collect_cb, &seen), 0);
+    ck_assert_uint_eq(seen.blk.id, 5);
+    ck_assert_uint_eq(seen.len, DATA_LEN);
+    snprintf(path, sizeof(path), "%s/rbw/blk_%016x_1.data", tmpdir, 7);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/quarantine/blk_%016x_1.csum", tmpdir, 6);
+    ck_assert_int_eq(access(path, F_OK), 0);
+    dn_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_dn_store_delete_and_generations)
+{
+    struct dn_store s;
+    struct dn_reader rd;
+    struct wire_blk blk = { 0x501, 2 };
+
+    open_store(&s);
+    put_replica(&s, blk);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x501, 3 }, &rd), -ERR_STALE_GEN);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x502, 2 }, &rd), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x501, 1 }), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_delete(&s, blk), 0);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), -ERR_NO_BLOCK);
+    ck_assert_uint_eq(s.used_bytes, 0);
+    dn_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_dn_store_abort_removes_rbw_files)
+{
+    struct dn_store s;
+    struct dn_rbw r;
+    struct wire_blk blk = { 9, 1 };
+
+    open_store(&s);
+    ck_assert_int_eq(dn_store_rbw_create(&s, blk, &r), 0);
+    struct dn_rbw r2;
+    ck_assert_int_eq(dn_store_rbw_create(&s, blk, &r2), -EEXIST);
+    dn_store_rbw_abort(&s, &r);
+    ck_assert_int_eq(dn_store_rbw_create(&s, blk, &r), 0);
+    dn_store_rbw_abort(&s, &r);
+    dn_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_dn_store_capacity_override)
+{
+    struct dn_store s;
+    struct dn_space sp;
+    char err[256];
+
+    ck_assert_int_eq(dn_store_open(&s, tmpdir, "test", 1u << 20, err, sizeof(err)), 0);
+    put_replica(&s, (struct wire_blk){ 1, 1 });
+    ck_assert_int_eq(dn_store_space(&s, &sp), 0);
+    ck_assert_uint_eq(sp.capacity, 1u << 20);
+    ck_assert_uint_eq(sp.used, DATA_LEN);
+    ck_assert_uint_eq(sp.remaining, (1u << 20) - DATA_LEN);
+    dn_store_close(&s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("dn_store");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_dn_store_version_keeps_node_id_and_refuses_other_cluster);
+    tcase_add_test(tc, test_dn_store_write_finalize_read_back);
+    tcase_add_test(tc, test_dn_store_flipped_byte_is_detected_on_read);
+    tcase_add_test(tc, test_dn_store_restart_drops_rbw_and_quarantines_garbage);
+    tcase_add_test(tc, test_dn_store_delete_and_generations);
+    tcase_add_test(tc, test_dn_store_abort_removes_rbw_files);
+    tcase_add_test(tc, test_dn_store_capacity_override);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -367,6 +367,8 @@ int cl_cmd_rm(struct cl_cmd_ctx *x, uint32_t flags, int argc, char **args)
 
     for (int i = 0; i < argc; i++) {
         int rc = cl_cmd_rm_one(x, args[i], (flags & cl_args_flag('r')) != 0);
+        if (rc == -ENOENT && (flags & cl_args_flag('f')))
+            continue; /* -f: a missing path is not an error */
         if (rc < 0)
             status = cl_cmd_fail(x, "rm", args[i], rc);
     }

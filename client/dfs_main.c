@@ -24,7 +24,7 @@ static const struct dfs_cmd dfs_cmds[] = {
     { "get", cl_cmd_get, "", 2, 2, "get REMOTE LOCAL|-" },
     { "cat", cl_cmd_cat, "", 1, 64, "cat PATH..." },
     { "mkdir", cl_cmd_mkdir, "p", 1, 64, "mkdir [-p] PATH..." },
-    { "rm", cl_cmd_rm, "rf", 1, 64, "rm [-r] PATH..." },
+    { "rm", cl_cmd_rm, "rf", 1, 64, "rm [-r] [-f] PATH..." },
     { "mv", cl_cmd_mv, "", 2, 2, "mv SRC DST" },
 };
 enum { DFS_CMD_COUNT = sizeof(dfs_cmds) / sizeof(dfs_cmds[0]) };

@@ -15,8 +15,10 @@ START_TEST(test_cl_args_global_options_then_command)
     struct cl_args a;
     char err[128];
 
-    ck_assert_int_eq(PARSE(&a, err, "dfs", "-n", "h:1", "-o", "a=b", "-cfile", "-o", "c=d", "ls",
-                           "-l", "/x"), 0);
+    char *argv[] = { "dfs", "-n", "h:1", "-o", "a=b", "-cfile", "-o", "c=d", "ls", "-l", "/x" };
+    int rc = cl_args_parse(11, argv, &a, err, sizeof(err)); /* argv outlives the asserts */
+
+    ck_assert_int_eq(rc, 0);
     ck_assert_str_eq(a.nn_addr, "h:1");
     ck_assert_str_eq(a.conf_path, "file");
     ck_assert_uint_eq(a.opt_count, 2);
@@ -37,9 +39,10 @@ START_TEST(test_cl_args_errors_and_edge_cases)
     ck_assert_int_eq(PARSE(&a, err, "dfs", "-o", "novalue", "ls"), -EINVAL);
     ck_assert_int_eq(PARSE(&a, err, "dfs"), 0);
     ck_assert_ptr_null(a.cmd);
-    ck_assert_int_eq(PARSE(&a, err, "dfsadmin", "-report"), 0);
+    char *admin[] = { "dfsadmin", "-report" }, *dashes[] = { "dfs", "--", "-n" };
+    ck_assert_int_eq(cl_args_parse(2, admin, &a, err, sizeof(err)), 0);
     ck_assert_str_eq(a.cmd, "-report");
-    ck_assert_int_eq(PARSE(&a, err, "dfs", "--", "-n"), 0);
+    ck_assert_int_eq(cl_args_parse(3, dashes, &a, err, sizeof(err)), 0);
     ck_assert_str_eq(a.cmd, "-n");
 }
 END_TEST
@@ -80,7 +83,8 @@ START_TEST(test_cl_args_namenode_and_config_precedence)
     ck_assert_ptr_null(cl_args_conf_file(&a, NULL, 0));
     ck_assert_str_eq(cl_args_conf_file(&a, NULL, 1), CL_ARGS_DEFAULT_CONF);
     ck_assert_str_eq(cl_args_conf_file(&a, "/env.conf", 1), "/env.conf");
-    ck_assert_int_eq(PARSE(&a, err, "dfs", "-n", "flag:2", "-c", "/c.conf", "ls"), 0);
+    char *argv[] = { "dfs", "-n", "flag:2", "-c", "/c.conf", "ls" };
+    ck_assert_int_eq(cl_args_parse(6, argv, &a, err, sizeof(err)), 0);
     ck_assert_str_eq(cl_args_nn_override(&a, "env:1"), "flag:2");
     ck_assert_str_eq(cl_args_conf_file(&a, "/env.conf", 1), "/c.conf");
 }

@@ -89,6 +89,11 @@ static int dn_check_cfg(struct dn_ctx *ctx)
     }
     memcpy(ctx->data_dir, dirs, dir_len);
     ctx->data_dir[dir_len] = '\0';
+    const char *adv = cfg_str(&ctx->cfg, CFG_DN_ADVERTISE);
+    if (adv[0] == '\0' && (strcmp(ctx->listen_host, "0.0.0.0") == 0 ||
+                            strcmp(ctx->listen_host, "::") == 0))
+        LOG_WARN("dn.advertise is empty and dn.listen is a wildcard: peers cannot dial %s",
+                 ctx->listen_host);
     if (dirs[dir_len] == ',')
         LOG_WARN("dn.dirs: only the first directory is used: %s", ctx->data_dir);
     return 0;

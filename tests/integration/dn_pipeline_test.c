@@ -517,19 +517,71 @@ static void test_delete_from_namenode(struct test_env *env, struct wire_blk blk,
         CHECK(read_block(env, i, blk, 0, 10, got_buf, &got) == -ERR_NO_BLOCK);
 }
 
-/* With the last node dead, the open fails with a pipeline error. */
-static void test_dead_downstream(struct test_env *env)
+static void read_ack_any(int fd, struct wire_dn_write_ack *ack)
+{
+    struct buf storage;
+    struct wire_frame f;
+
+    buf_init(&storage);
+    CHECK(sock_read_frame(fd, &storage, &f) == 0);
+    CHECK(f.hdr.type == WIRE_DN_WRITE_ACK);
+    CHECK(f.hdr.status == 0);
+    CHECK(wire_dn_write_ack_decode(f.body, f.hdr.body_len, ack) == 0);
+    buf_fini(&storage);
+}
+
+static int dir_is_empty(const char *path)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "[ -z \"$(ls -A '%s')\" ]", path);
+    return system(cmd) == 0;
+}
+
+/* The last node dies mid-write: the next packet is acked with ERR_PIPELINE and failed_idx 2
+ * (counted from the first node), and the partial replicas are dropped. Then an open through
+ * the dead node fails, and the connection stays usable. */
+static void test_dead_downstream(struct test_env *env, const uint8_t *data)
 {
     const int down[] = { 1, 2 };
+    struct wire_dn_write_ack ack;
+    char rbw[400];
 
+    int fd = dn_dial(env, 0);
+    CHECK(write_open(env, fd, (struct wire_blk){ 0x4444, 1 }, down, 2) == 0);
+    send_pkt(fd, 0, data, 0, WIRE_PKT_DATA_MAX, 0, 0);
+    read_ack_any(fd, &ack);
+    CHECK(ack.seq == 0 && ack.status == 0);
     kill(env->pids[2], SIGKILL);
     waitpid(env->pids[2], NULL, 0);
     env->pids[2] = 0;
-    int fd = dn_dial(env, 0);
+    usleep(200 * 1000);
+    send_pkt(fd, 1, data, WIRE_PKT_DATA_MAX, WIRE_PKT_DATA_MAX, 0, 0);
+    read_ack_any(fd, &ack);
+    CHECK(ack.seq == 1);
+    CHECK(err_from_wire(ack.status) == -ERR_PIPELINE);
+    CHECK(ack.failed_idx == 2);
+    close(fd);
+    usleep(200 * 1000);
+    for (int i = 0; i < 2; i++) {
+        snprintf(rbw, sizeof(rbw), "%s/dn%d/rbw", env->tmp, i);
+        CHECK(dir_is_empty(rbw));
+    }
+    fd = dn_dial(env, 0);
     CHECK(write_open(env, fd, (struct wire_blk){ 0x3333, 1 }, down, 2) == -ERR_PIPELINE);
-    /* The connection stays usable: a write without downstream succeeds. */
     CHECK(write_open(env, fd, (struct wire_blk){ 0x3333, 1 }, NULL, 0) == 0);
     close(fd);
+}
+
+/* A full 64 MiB block, all packets sent before any ack is read, read back in one request. */
+static void test_big_block(struct test_env *env, uint8_t *big, uint8_t *got_buf, uint64_t len)
+{
+    const struct wire_blk blk = { 0x5555, 1 };
+    uint64_t got;
+
+    write_block(env, blk, big, len);
+    CHECK(read_block(env, 2, blk, 0, len, got_buf, &got) == 0);
+    CHECK(got == len);
+    CHECK(memcmp(got_buf, big, len) == 0);
 }
 
 static void setup(struct test_env *env, const char *bin)
@@ -549,6 +601,7 @@ int main(int argc, char **argv)
 {
     static struct test_env env;
     const uint64_t len = 3 * WIRE_PKT_DATA_MAX + 100000; /* 4 packets, the last partial */
+    const uint64_t big_len = 64 * WIRE_PKT_DATA_MAX;
     const struct wire_blk blk = { 0x0123456789abcdefULL, 1 };
 
     if (argc != 2) {
@@ -557,9 +610,9 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     env_for_cleanup = &env;
-    uint8_t *data = malloc(len), *got = malloc(len);
+    uint8_t *data = malloc(big_len), *got = malloc(big_len);
     CHECK(data && got);
-    for (uint64_t i = 0; i < len; i++)
+    for (uint64_t i = 0; i < big_len; i++)
         data[i] = (uint8_t)((i * 2654435761u) >> 13);
     setup(&env, argv[1]);
     test_wrong_cluster(&env);
@@ -567,7 +620,8 @@ int main(int argc, char **argv)
     test_bad_packet_checksum(&env, data);
     test_corruption_detected(&env, blk, len, got);
     test_delete_from_namenode(&env, blk, got);
-    test_dead_downstream(&env);
+    test_big_block(&env, data, got, big_len);
+    test_dead_downstream(&env, data);
     for (int i = 0; i < 2; i++) { /* the survivors exit 0 on SIGTERM */
         int status;
         kill(env.pids[i], SIGTERM);

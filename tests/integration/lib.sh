@@ -128,7 +128,10 @@ it_pid() { cat "$IT_STATE/run/$1.pid"; }
 
 # "live" count from dfsadmin report --json.
 it_live_count() {
-    dfsadmin report --json | tr -d ' \n\t' | grep -o '"live":[0-9]*' | head -n1 | cut -d: -f2
+    local report
+    report="$(dfsadmin report --json | tr -d ' \n\t')"
+    report="${report#*\"live\":}"
+    echo "${report%%[!0-9]*}"
 }
 
 it_wait_live() {

@@ -52,7 +52,7 @@ bad="$(sort -u <<<"$replicas" | awk '{ n[$2]++ } END { for (id in n) if (n[id] !
 [ -z "$bad" ] || fail "blocks without 3 replicas on 3 different datanodes: $bad"
 log "$want_blocks blocks, 3 replicas each on 3 datanodes"
 for ((d = 1; d <= 3; d++)); do
-    find "$IT_STATE/dn$d" -path '*/finalized/*' -name 'blk_*.csum' | grep -q . ||
+    [ -n "$(find "$IT_STATE/dn$d" -path '*/finalized/*' -name 'blk_*.csum' -print -quit)" ] ||
         fail "datanode $d has no .csum files"
 done
 
@@ -89,9 +89,13 @@ dfs put "$IT_TMP/cli" /cli/x/y/file
 dfs get /cli/x/y/file "$IT_TMP/cli.get"
 it_assert_same "$IT_TMP/cli" "$IT_TMP/cli.get"
 dfs cat /cli/x/y/file | cmp - "$IT_TMP/cli" || fail "dfs cat differs"
-dfs ls /cli/x/y | grep -qw file || fail "dfs ls does not list the file"
-dfs ls -l /cli/x/y | grep -w file | grep -qw $((9 * MIB + 3)) || fail "dfs ls -l size"
-dfs stat /cli/x/y/file | grep -qw $((9 * MIB + 3)) || fail "dfs stat size"
+# (Output is captured first: with pipefail, `cmd | grep -q` fails when grep exits early.)
+out="$(dfs ls /cli/x/y)"
+grep -qw file <<<"$out" || fail "dfs ls does not list the file: $out"
+out="$(dfs ls -l /cli/x/y)"
+grep -w file <<<"$out" | grep -qw $((9 * MIB + 3)) || fail "dfs ls -l size: $out"
+out="$(dfs stat /cli/x/y/file)"
+grep -qw $((9 * MIB + 3)) <<<"$out" || fail "dfs stat size: $out"
 dfs mv /cli/x/y/file /cli/moved
 dfs stat /cli/x/y/file >/dev/null 2>&1 && fail "dfs mv left the source"
 dfs cat /cli/moved | cmp - "$IT_TMP/cli" || fail "moved file differs"
@@ -102,7 +106,8 @@ dfs cat /cli/from-mount | cmp - "$IT_TMP/small" || fail "CLI read of a file writ
 dfs rm /cli/moved
 dfs stat /cli/moved >/dev/null 2>&1 && fail "dfs rm did not remove the file"
 dfs rm -r /cli
-dfs ls / | grep -qw cli && fail "dfs rm -r did not remove /cli"
+out="$(dfs ls /)"
+grep -qw cli <<<"$out" && fail "dfs rm -r did not remove /cli: $out"
 [ ! -e "$IT_MNT/cli" ] || fail "mount still shows /cli"
 dfs get /no/such/file "$IT_TMP/none" 2>/dev/null && fail "dfs get of a missing file succeeded"
 

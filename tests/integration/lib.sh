@@ -33,23 +33,27 @@ fail() {
     exit 1
 }
 
-# A port base whose whole range (base .. base + count) nobody listens on.
+# A port base whose whole range (base .. base + count) no TCP socket uses, listening or not,
+# taken below the kernel's ephemeral range so outgoing connections (which pick their local
+# port from that range) cannot grab one of our ports between this check and the bind.
 free_port_base() {
-    local count="$1" base try p busy listening
+    local count="$1" lo=10000 hi=32000 eph_lo base try p busy used
+    read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph_lo=32768
+    if [ "$eph_lo" -gt $((lo + 1000)) ] && [ "$eph_lo" -le "$hi" ]; then hi=$((eph_lo - 1)); fi
     for try in $(seq 1 200); do
-        base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        listening="$(ss -ltnH 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')"
+        base=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo - count)))
+        used="$(ss -tanH 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)"
         busy=0
         for ((p = base; p <= base + count; p++)); do
-            if grep -qx "$p" <<<"$listening"; then
+            if grep -qx "$p" <<<"$used"; then
                 busy=1
                 break
             fi
         done
-        [ "$busy" = 0 ] && {
+        if [ "$busy" = 0 ]; then
             echo "$base"
             return 0
-        }
+        fi
         : "$try"
     done
     fail "no free port range found"

@@ -91,6 +91,8 @@ size_t nn_dns_take_cmds(struct nn_dns *d, uint32_t idx, struct wire_dn_cmd *out,
     struct nn_dn *dn = &d->v[idx];
     size_t n = dn->cmd_count < max ? dn->cmd_count : max;
 
+    if (n == 0)
+        return 0; /* cmds may still be NULL: memmove(NULL, ...) is undefined even for 0 bytes */
     for (size_t i = 0; i < n; i++)
         out[i] = (struct wire_dn_cmd){ .kind = WIRE_CMD_DELETE, .blk = dn->cmds[i] };
     memmove(dn->cmds, dn->cmds + n, (dn->cmd_count - n) * sizeof(*dn->cmds));

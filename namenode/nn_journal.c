@@ -15,7 +15,9 @@
 #include "xmalloc.h"
 
 /* Image file: header, then the nn_ns image body.
- *   u32 magic "DFSK" | u16 version | u64 last_index | u64 body_len | u64 body XXH3 | body
+ *   u32 magic "DFSK" | u16 version | u64 last_index | u64 body_len | u64 csum | body
+ * csum = XXH3(header bytes 0..21) ^ XXH3(body): it covers last_index too, so a damaged
+ * last_index cannot make replay silently skip (or re-apply) edit-log records.
  * Log record:
  *   u32 payload_len | u32 csum32(index, payload) | u64 index | payload (nn_op_encode) */
 enum {
@@ -72,6 +74,11 @@ static int write_all(int fd, const void *p, size_t len)
     return 0;
 }
 
+static uint64_t image_csum(const uint8_t *file, uint64_t body_len)
+{
+    return csum_chunk(file, NN_CKPT_HDR_LEN - 8) ^ csum_chunk(file + NN_CKPT_HDR_LEN, body_len);
+}
+
 static int image_load(struct nn_journal *j, struct nn_ns *ns)
 {
     struct buf b;
@@ -87,7 +94,7 @@ static int image_load(struct nn_journal *j, struct nn_ns *ns)
         goto out;
     uint64_t body_len = le_get_u64(b.data + 14);
     if (body_len != b.len - NN_CKPT_HDR_LEN ||
-        le_get_u64(b.data + 22) != csum_chunk(b.data + NN_CKPT_HDR_LEN, body_len))
+        le_get_u64(b.data + 22) != image_csum(b.data, body_len))
         goto out;
     j->image_index = le_get_u64(b.data + 6);
     nn_ns_init(ns, 0);
@@ -183,7 +190,7 @@ int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uin
     *replayed_out = 0;
     rc = dir_open_locked(j, dir);
     if (rc < 0)
-        return rc;
+        goto fail;
     rc = image_load(j, ns);
     if (rc == -ENOENT) {
         /* A new namenode directory: format it with an empty namespace. */
@@ -193,12 +200,18 @@ int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uin
             nn_ns_fini(ns);
     }
     if (rc < 0)
-        return rc;
+        goto fail;
     j->last_index = j->synced_index = j->image_index;
     rc = log_open_and_replay(j, ns, replayed_out);
-    if (rc < 0)
+    if (rc < 0) {
         nn_ns_fini(ns);
+        goto fail;
+    }
     j->synced_index = j->last_index;
+    return 0;
+fail:
+    /* Nothing stays open or allocated (and the lock is released) after a failed open. */
+    nn_journal_close(j);
     return rc;
 }
 
@@ -267,7 +280,7 @@ static int image_write_tmp(struct nn_journal *j, const struct nn_ns *ns)
     le_put_u16(b.data + 4, NN_CKPT_VERSION);
     le_put_u64(b.data + 6, j->last_index);
     le_put_u64(b.data + 14, body_len);
-    le_put_u64(b.data + 22, csum_chunk(b.data + NN_CKPT_HDR_LEN, body_len));
+    le_put_u64(b.data + 22, image_csum(b.data, body_len));
     rc = write_all(fd, b.data, b.len);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;

@@ -753,7 +753,8 @@ static int image_link(struct nn_ns *ns, const struct image_rec *r, struct nn_ino
         *out = ns_inode(ns, NN_ROOT_INO);
         return r->parent == NN_ROOT_INO && r->name[0] == '\0' ? 0 : -ERR_CORRUPT;
     }
-    if (!dir || !nn_inode_is_dir(dir) || ns_inode(ns, r->ino) || r->ino >= ns->next_ino ||
+    if (!dir || !nn_inode_is_dir(dir) || r->ino == 0 || ns_inode(ns, r->ino) ||
+        r->ino >= ns->next_ino ||
         !valid_name(r->name) || dir_find(dir, r->name, strlen(r->name), &idx))
         return -ERR_CORRUPT;
     in = xcalloc(1, sizeof(*in));
@@ -790,7 +791,7 @@ static int image_get_blocks(struct nn_ns *ns, struct cur *c, struct nn_inode *in
         b->len = cur_get_u64(c);
         b->is_committed = cur_get_u8(c);
         if (b->id == 0 || b->id >= ns->next_blk_id || b->len > in->block_size ||
-            b->is_committed > 1 || (!b->is_committed && i + 1 != n))
+            b->is_committed > 1 || (!b->is_committed && (i + 1 != n || !in->lease_holder)))
             return -ERR_CORRUPT;
         if (b->is_committed)
             in->size += b->len;

@@ -67,7 +67,7 @@ static void nn_conn_read_cb(struct bufferevent *bev, void *arg)
     struct nn_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     struct wire_frame f;
-    int rc;
+    int rc = 0; /* never read unset, but gcc -O2 with sanitizers cannot see that */
 
     while (!c->is_closing && (rc = net_frame_peek(in, &f)) > 0) {
         c->srv->st->now_ms = c->srv->opts.now_ms();

@@ -1,14 +1,617 @@
+/* Unit tests for namenode/nn_journal: a seeded random sequence of namespace ops (successes
+ * and failures) is applied live and logged; reopening the directory must rebuild exactly the
+ * live namespace (compared as image bytes), with or without a checkpoint in the middle. A
+ * torn or garbage tail is cut off, a corrupt image or an unappliable record is refused, and a
+ * locked directory cannot be opened twice. Each test works in its own mkdtemp directory. */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
-START_TEST(test_placeholder_nn_journal) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "nn_journal.h"
+#include "nn_ns.h"
+
+enum { BS = 64 * 1024, T0 = 5000 };
+
+/* ---- helpers ---- */
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/nn_journal_test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    static const char *const files[] = { "image", "image.tmp", "edits", "lock", "edits.copy" };
+    char path[128];
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static off_t file_size(const char *name)
+{
+    char path[128];
+    struct stat st;
+
+    path_of(path, sizeof(path), name);
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_size;
+}
+
+static void truncate_file(const char *name, off_t len)
+{
+    char path[128];
+
+    path_of(path, sizeof(path), name);
+    ck_assert_int_eq(truncate(path, len), 0);
+}
+
+static void append_file(const char *name, const void *p, size_t len)
+{
+    char path[128];
+
+    path_of(path, sizeof(path), name);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, p, len), (ssize_t)len);
+    close(fd);
+}
+
+static void read_whole(const char *name, struct buf *out)
+{
+    char path[128];
+    uint8_t tmp[4096];
+    ssize_t n;
+
+    path_of(path, sizeof(path), name);
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    buf_init(out);
+    while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+        buf_put(out, tmp, (size_t)n);
+    close(fd);
+}
+
+static void write_whole(const char *name, const struct buf *b)
+{
+    char path[128];
+
+    path_of(path, sizeof(path), name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, b->data, b->len), (ssize_t)b->len);
+    close(fd);
+}
+
+static void image_of(const struct nn_ns *ns, struct buf *b)
+{
+    buf_init(b);
+    nn_ns_image_encode(ns, b);
+}
+
+static void assert_same_image(const struct buf *a, const struct nn_ns *ns)
+{
+    struct buf b;
+
+    nn_ns_assert_valid(ns);
+    image_of(ns, &b);
+    ck_assert_uint_eq(a->len, b.len);
+    ck_assert_int_eq(memcmp(a->data, b.data, a->len), 0);
+    buf_fini(&b);
+}
+
+/* Reopens dir into a fresh namespace and checks it equals live. */
+static void assert_reopen_equals(const struct nn_ns *live, uint64_t want_replayed)
+{
+    struct nn_journal j;
+    struct nn_ns ns;
+    struct buf want;
+    uint64_t replayed;
+
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+    ck_assert_uint_eq(replayed, want_replayed);
+    image_of(live, &want);
+    assert_same_image(&want, &ns);
+    buf_fini(&want);
+    nn_ns_fini(&ns);
+    nn_journal_close(&j);
+}
+
+/* xorshift64*: the tests' only randomness, from a fixed seed. */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static uint64_t rng_below(uint64_t n)
+{
+    return rng() % n;
+}
+
+static const char *const names[] = { "a", "b", "c", "d", "e", "f", "g", "h" };
+static const char *const clients[] = { "c1", "c2" };
+
+/* An inode number that probably exists (sometimes one that does not). */
+static uint64_t pick_ino(const struct nn_ns *ns)
+{
+    if (rng_below(4) == 0)
+        return NN_ROOT_INO;
+    return 1 + rng_below(ns->next_ino);
+}
+
+/* Fills prev with the file's open last block (sometimes with a wrong gen), or id 0. */
+static void pick_prev(const struct nn_ns *ns, struct nn_op *op)
+{
+    const struct nn_inode *in = nn_ns_get(ns, op->ino);
+
+    if (!in || in->blk_count == 0 || in->blks[in->blk_count - 1].is_committed)
+        return;
+    const struct nn_blkref *last = &in->blks[in->blk_count - 1];
+    op->blk = (struct wire_blk){ last->id, last->gen + (rng_below(20) == 0) };
+    op->blk_len = rng_below(BS + 1);
+}
+
+/* A random op over the current namespace: every kind, many of them failing. */
+static void random_op(const struct nn_ns *ns, uint64_t now, struct nn_op *op)
+{
+    memset(op, 0, sizeof(*op));
+    op->kind = (uint8_t)(1 + rng_below(NN_OP_KIND_MAX));
+    if (op->kind == NN_OP_ADD_BLOCK || op->kind == NN_OP_COMPLETE)
+        op->kind = rng_below(3) ? op->kind : NN_OP_CREATE; /* keep files coming */
+    op->now_ms = now;
+    op->parent = pick_ino(ns);
+    op->new_parent = pick_ino(ns);
+    op->ino = pick_ino(ns);
+    snprintf(op->name, sizeof(op->name), "%s", names[rng_below(8)]);
+    snprintf(op->new_name, sizeof(op->new_name), "%s", names[rng_below(8)]);
+    snprintf(op->client, sizeof(op->client), "%s", clients[rng_below(2)]);
+    op->mode = (uint32_t)rng_below(01000);
+    op->uid = (uint32_t)rng_below(3);
+    op->gid = (uint32_t)rng_below(3);
+    op->block_size = BS;
+    op->replication = 3;
+    switch (op->kind) {
+    case NN_OP_OPEN_WRITE:
+        op->flags = WIRE_OPEN_WRITE | (rng_below(2) ? WIRE_OPEN_TRUNC : 0);
+        break;
+    case NN_OP_RENAME:
+        op->flags = rng_below(4) == 0 ? WIRE_RENAME_NOREPLACE : 0;
+        break;
+    case NN_OP_SETATTR:
+        op->flags = (uint32_t)rng_below(64);
+        op->size = rng_below(3) ? 0 : rng_below(1000);
+        op->atime_ms = rng_below(1000);
+        op->mtime_ms = rng_below(1000);
+        break;
+    case NN_OP_ADD_BLOCK:
+    case NN_OP_COMPLETE:
+        pick_prev(ns, op);
+        break;
+    default:
+        break;
+    }
+}
+
+struct run_stats {
+    uint64_t ok;
+    uint64_t failed;
+};
+
+/* Applies count random ops live, logging the successful ones, syncing in random batches. */
+static void run_ops(struct nn_journal *j, struct nn_ns *ns, int count, uint64_t *now,
+                    struct run_stats *st)
+{
+    for (int i = 0; i < count; i++) {
+        struct nn_op op;
+        struct nn_op_result res = { 0 };
+        random_op(ns, ++*now, &op);
+        int rc = nn_ns_apply(ns, &op, &res);
+        nn_blk_list_fini(&res.freed);
+        if (rc == 0) {
+            nn_journal_append(j, &op);
+            st->ok++;
+        } else {
+            st->failed++;
+        }
+        if (rng_below(8) == 0)
+            ck_assert_int_eq(nn_journal_sync(j), 0);
+    }
+    ck_assert_int_eq(nn_journal_sync(j), 0);
+    ck_assert(!nn_journal_has_batch(j));
+    nn_ns_assert_valid(ns);
+}
+
+static void open_fresh(struct nn_journal *j, struct nn_ns *ns)
+{
+    uint64_t replayed = 99;
+
+    ck_assert_int_eq(nn_journal_open(j, dir, ns, T0, &replayed), 0);
+    ck_assert_uint_eq(replayed, 0);
+}
+
+/* Applies op live and logs it; returns the result code. */
+static int apply_logged(struct nn_journal *j, struct nn_ns *ns, const struct nn_op *op)
+{
+    struct nn_op_result res = { 0 };
+    int rc = nn_ns_apply(ns, op, &res);
+
+    nn_blk_list_fini(&res.freed);
+    if (rc == 0) {
+        nn_journal_append(j, op);
+        ck_assert_int_eq(nn_journal_sync(j), 0);
+    }
+    return rc;
+}
+
+static struct nn_op mkdir_op(const char *name)
+{
+    struct nn_op op;
+
+    memset(&op, 0, sizeof(op));
+    op.kind = NN_OP_MKDIR;
+    op.now_ms = T0 + 1;
+    op.parent = NN_ROOT_INO;
+    op.mode = 0755;
+    snprintf(op.name, sizeof(op.name), "%s", name);
+    return op;
+}
+
+/* ---- tests ---- */
+
+START_TEST(test_nn_journal_fresh_dir_is_formatted_with_root_only)
+{
+    struct nn_journal j;
+    struct nn_ns ns;
+    char sub[128];
+    uint64_t replayed = 7;
+
+    path_of(sub, sizeof(sub), "sub");
+    ck_assert_int_eq(nn_journal_open(&j, sub, &ns, T0, &replayed), 0);
+    ck_assert_uint_eq(replayed, 0);
+    ck_assert_uint_eq(ns.inodes.count, 1);
+    ck_assert_uint_eq(nn_ns_get(&ns, NN_ROOT_INO)->mtime_ms, T0);
+    ck_assert_uint_eq(nn_journal_pending_ops(&j), 0);
+    nn_ns_fini(&ns);
+    nn_journal_close(&j);
+    /* The format survives: a reopen gets the same root, not a new one. */
+    ck_assert_int_eq(nn_journal_open(&j, sub, &ns, T0 + 99, &replayed), 0);
+    ck_assert_uint_eq(nn_ns_get(&ns, NN_ROOT_INO)->mtime_ms, T0);
+    nn_ns_fini(&ns);
+    nn_journal_close(&j);
+    static const char *const files[] = { "image", "edits", "lock" };
+    for (size_t i = 0; i < 3; i++) {
+        char p[192];
+        snprintf(p, sizeof(p), "%s/%s", sub, files[i]);
+        ck_assert_int_eq(unlink(p), 0);
+    }
+    ck_assert_int_eq(rmdir(sub), 0);
+}
 END_TEST
-int main(void)
+
+START_TEST(test_nn_journal_replay_of_random_ops_equals_live_state)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0;
+
+    rng_state = 0x9E3779B97F4A7C15ULL;
+    open_fresh(&j, &live);
+    run_ops(&j, &live, 2000, &now, &st);
+    /* The mix must exercise both outcomes and build a non-trivial tree. */
+    ck_assert_uint_gt(st.ok, 250);
+    ck_assert_uint_gt(st.failed, 400);
+    ck_assert_uint_gt(live.inodes.count, 5);
+    ck_assert_uint_eq(nn_journal_pending_ops(&j), st.ok);
+    nn_journal_close(&j);
+    assert_reopen_equals(&live, st.ok);
+    /* Twice: a reopen that replays must not change the log. */
+    assert_reopen_equals(&live, st.ok);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+START_TEST(test_nn_journal_replay_after_checkpoint_equals_live_state)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0, replayed;
+
+    rng_state = 0xD1B54A32D192ED03ULL;
+    open_fresh(&j, &live);
+    run_ops(&j, &live, 1000, &now, &st);
+    ck_assert_int_eq(nn_journal_checkpoint(&j, &live), 0);
+    ck_assert_uint_eq(nn_journal_pending_ops(&j), 0);
+    ck_assert_int_eq(file_size("edits"), 0);
+    uint64_t before = st.ok;
+    run_ops(&j, &live, 1000, &now, &st);
+    ck_assert_uint_eq(nn_journal_pending_ops(&j), st.ok - before);
+    nn_journal_close(&j);
+    assert_reopen_equals(&live, st.ok - before);
+
+    /* Continue on the reopened journal: appends after a replay keep their index order. */
+    struct nn_ns ns2;
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns2, 1, &replayed), 0);
+    uint64_t mid = st.ok;
+    rng_state = 0x1234567ULL;
+    ck_assert_uint_eq(replayed, mid - before);
+    run_ops(&j, &ns2, 300, &now, &st);
+    ck_assert_uint_gt(st.ok, mid);
+    nn_journal_close(&j);
+    assert_reopen_equals(&ns2, st.ok - before);
+    nn_ns_fini(&ns2);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+START_TEST(test_nn_journal_checkpoint_then_crash_before_log_truncate_replays_nothing)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    struct buf edits;
+    uint64_t now = T0;
+
+    rng_state = 42;
+    open_fresh(&j, &live);
+    run_ops(&j, &live, 300, &now, &st);
+    read_whole("edits", &edits);
+    ck_assert_uint_gt(edits.len, 0);
+    ck_assert_int_eq(nn_journal_checkpoint(&j, &live), 0);
+    nn_journal_close(&j);
+    /* As if the crash came between the image rename and the log truncate. */
+    write_whole("edits", &edits);
+    buf_fini(&edits);
+    assert_reopen_equals(&live, 0);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+/* Logs a few ops, then one more; returns the edits size before the last and both images. */
+static off_t log_then_one_more(struct nn_ns *live, struct buf *img_before, struct buf *img_after)
+{
+    struct nn_journal j;
+    static const char *const dirs[] = { "a", "b", "c", "d" };
+
+    open_fresh(&j, live);
+    for (size_t i = 0; i < 4; i++) {
+        struct nn_op op = mkdir_op(dirs[i]);
+        ck_assert_int_eq(apply_logged(&j, live, &op), 0);
+    }
+    image_of(live, img_before);
+    off_t size = file_size("edits");
+    struct nn_op op = mkdir_op("last");
+    ck_assert_int_eq(apply_logged(&j, live, &op), 0);
+    image_of(live, img_after);
+    nn_journal_close(&j);
+    return size;
+}
+
+START_TEST(test_nn_journal_torn_tail_is_cut_and_earlier_records_survive)
+{
+    struct nn_ns live;
+    struct buf before, after;
+    off_t good = log_then_one_more(&live, &before, &after);
+    off_t full = file_size("edits");
+
+    ck_assert_int_gt(full, good);
+    struct buf edits;
+    read_whole("edits", &edits);
+    /* Every cut inside the last record loses exactly that record. */
+    for (off_t cut = good + 1; cut < full; cut++) {
+        struct nn_journal j;
+        struct nn_ns ns;
+        uint64_t replayed;
+        write_whole("edits", &edits);
+        truncate_file("edits", cut);
+        ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+        ck_assert_uint_eq(replayed, 4);
+        assert_same_image(&before, &ns);
+        ck_assert_int_eq(file_size("edits"), good); /* the torn bytes are gone */
+        nn_ns_fini(&ns);
+        nn_journal_close(&j);
+    }
+    /* After the cut the log takes new records again. */
+    struct nn_journal j;
+    struct nn_ns ns;
+    uint64_t replayed;
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+    struct nn_op op = mkdir_op("again");
+    ck_assert_int_eq(apply_logged(&j, &ns, &op), 0);
+    nn_journal_close(&j);
+    assert_reopen_equals(&ns, 5);
+    nn_ns_fini(&ns);
+    buf_fini(&edits);
+    buf_fini(&before);
+    buf_fini(&after);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+START_TEST(test_nn_journal_garbage_tail_is_cut)
+{
+    struct nn_ns live;
+    struct buf before, after;
+    off_t good = log_then_one_more(&live, &before, &after);
+    off_t full = file_size("edits");
+    uint8_t junk[40];
+
+    for (size_t n = 1; n <= sizeof(junk); n += 13) {
+        struct nn_journal j;
+        struct nn_ns ns;
+        uint64_t replayed;
+        for (size_t i = 0; i < n; i++)
+            junk[i] = (uint8_t)(0xA5 ^ (i * 7));
+        append_file("edits", junk, n);
+        ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+        ck_assert_uint_eq(replayed, 5);
+        assert_same_image(&after, &ns);
+        ck_assert_int_eq(file_size("edits"), full);
+        nn_ns_fini(&ns);
+        nn_journal_close(&j);
+    }
+    /* A record whose checksum does not match (a flipped payload byte) ends the log there. */
+    struct buf edits;
+    read_whole("edits", &edits);
+    edits.data[edits.len - 1] ^= 1;
+    write_whole("edits", &edits);
+    buf_fini(&edits);
+    struct nn_journal j;
+    struct nn_ns ns;
+    uint64_t replayed;
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+    ck_assert_uint_eq(replayed, 4);
+    assert_same_image(&before, &ns);
+    ck_assert_int_eq(file_size("edits"), good);
+    nn_ns_fini(&ns);
+    nn_journal_close(&j);
+    buf_fini(&before);
+    buf_fini(&after);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+START_TEST(test_nn_journal_corrupt_image_is_refused)
+{
+    struct nn_ns live;
+    struct buf before, after, img;
+    struct nn_journal j;
+    struct nn_ns ns;
+    uint64_t replayed;
+
+    log_then_one_more(&live, &before, &after);
+    read_whole("image", &img);
+    /* A flipped byte in the header and in the body; then a short file. */
+    size_t offs[] = { 0, 5, 10, 20, img.len - 1 };
+    for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+        img.data[offs[i]] ^= 0x10;
+        write_whole("image", &img);
+        ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), -ERR_CORRUPT);
+        img.data[offs[i]] ^= 0x10;
+    }
+    img.len -= 1;
+    write_whole("image", &img);
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), -ERR_CORRUPT);
+    img.len = 10;
+    write_whole("image", &img);
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), -ERR_CORRUPT);
+    buf_fini(&img);
+    buf_fini(&before);
+    buf_fini(&after);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+START_TEST(test_nn_journal_record_that_fails_to_apply_is_corrupt)
+{
+    struct nn_journal j;
+    struct nn_ns live, ns;
+    uint64_t replayed;
+
+    open_fresh(&j, &live);
+    struct nn_op op = mkdir_op("a");
+    ck_assert_int_eq(apply_logged(&j, &live, &op), 0);
+    /* Only successful ops are logged; a logged duplicate mkdir means the log is damaged. */
+    nn_journal_append(&j, &op);
+    ck_assert_int_eq(nn_journal_sync(&j), 0);
+    nn_journal_close(&j);
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), -ERR_CORRUPT);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+START_TEST(test_nn_journal_second_open_of_locked_dir_is_ebusy)
+{
+    struct nn_journal j, j2;
+    struct nn_ns ns, ns2;
+    uint64_t replayed;
+
+    open_fresh(&j, &ns);
+    ck_assert_int_eq(nn_journal_open(&j2, dir, &ns2, 1, &replayed), -EBUSY);
+    nn_journal_close(&j);
+    /* Once released, the directory opens again. */
+    ck_assert_int_eq(nn_journal_open(&j2, dir, &ns2, 1, &replayed), 0);
+    nn_journal_close(&j2);
+    nn_ns_fini(&ns2);
+    nn_ns_fini(&ns);
+}
+END_TEST
+
+START_TEST(test_nn_journal_unsynced_batch_is_not_durable)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct buf img;
+
+    open_fresh(&j, &live);
+    struct nn_op op = mkdir_op("kept");
+    ck_assert_int_eq(apply_logged(&j, &live, &op), 0);
+    image_of(&live, &img);
+    op = mkdir_op("lost");
+    struct nn_op_result res = { 0 };
+    ck_assert_int_eq(nn_ns_apply(&live, &op, &res), 0);
+    nn_journal_append(&j, &op);
+    ck_assert(nn_journal_has_batch(&j));
+    nn_journal_close(&j); /* a crash before the group commit */
+    struct nn_ns ns;
+    uint64_t replayed;
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+    ck_assert_uint_eq(replayed, 1);
+    assert_same_image(&img, &ns);
+    nn_journal_close(&j);
+    nn_ns_fini(&ns);
+    buf_fini(&img);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+static Suite *nn_journal_suite(void)
 {
     Suite *s = suite_create("nn_journal");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placeholder_nn_journal);
+    TCase *tc = tcase_create("journal");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_nn_journal_fresh_dir_is_formatted_with_root_only);
+    tcase_add_test(tc, test_nn_journal_replay_of_random_ops_equals_live_state);
+    tcase_add_test(tc, test_nn_journal_replay_after_checkpoint_equals_live_state);
+    tcase_add_test(tc, test_nn_journal_checkpoint_then_crash_before_log_truncate_replays_nothing);
+    tcase_add_test(tc, test_nn_journal_torn_tail_is_cut_and_earlier_records_survive);
+    tcase_add_test(tc, test_nn_journal_garbage_tail_is_cut);
+    tcase_add_test(tc, test_nn_journal_corrupt_image_is_refused);
+    tcase_add_test(tc, test_nn_journal_record_that_fails_to_apply_is_corrupt);
+    tcase_add_test(tc, test_nn_journal_second_open_of_locked_dir_is_ebusy);
+    tcase_add_test(tc, test_nn_journal_unsynced_batch_is_not_durable);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(nn_journal_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

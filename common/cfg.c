@@ -35,30 +35,48 @@ void cfg_fini(struct cfg *c)
     }
 }
 
-int cfg_parse_size(const char *s, uint64_t *out)
+/* A decimal u64 with no sign, spaces or overflow; *end points after the digits. */
+static int parse_u64_prefix(const char *s, uint64_t *out, char **end)
 {
-    char *end;
-    uint64_t mult = 1;
-
     if (!isdigit((unsigned char)s[0]))
         return -EINVAL;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long v = strtoull(s, end, 10);
     if (errno)
         return -EINVAL;
-    switch (toupper((unsigned char)*end)) {
-    case 'T': mult <<= 10; /* fall through */
-    case 'G': mult <<= 10; /* fall through */
-    case 'M': mult <<= 10; /* fall through */
-    case 'K': mult <<= 10; end++; break;
-    case '\0': break;
-    default: return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int size_suffix_shift(char c)
+{
+    switch (toupper((unsigned char)c)) {
+    case 'K': return 10;
+    case 'M': return 20;
+    case 'G': return 30;
+    case 'T': return 40;
+    default: return -1;
     }
-    if (*end == 'B' || *end == 'b')
-        end++;
-    if (*end != '\0' || (v && mult > UINT64_MAX / v))
+}
+
+int cfg_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    uint64_t v;
+    int shift = 0;
+
+    if (parse_u64_prefix(s, &v, &end) < 0)
         return -EINVAL;
-    *out = v * mult;
+    if (*end != '\0') {
+        shift = size_suffix_shift(*end++);
+        if (shift < 0)
+            return -EINVAL;
+        if (*end == 'B' || *end == 'b')
+            end++;
+    }
+    if (*end != '\0' || (v && (v << shift) >> shift != v))
+        return -EINVAL;
+    *out = v << shift;
     return 0;
 }
 
@@ -67,18 +85,22 @@ int cfg_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *por
     const char *colon = strrchr(s, ':');
     const char *h = s;
     size_t hlen;
+    uint64_t p;
     char *end;
 
     if (!colon || colon == s)
         return -EINVAL;
     hlen = (size_t)(colon - s);
-    if (s[0] == '[' && hlen >= 2 && colon[-1] == ']') {
+    if (s[0] == '[') {
+        /* "[v6]:port": the bracket must close right before the port's colon. */
+        if (hlen < 3 || colon[-1] != ']')
+            return -EINVAL;
         h = s + 1;
         hlen -= 2;
+    } else if (memchr(s, ':', hlen) || memchr(s, ']', hlen)) {
+        return -EINVAL; /* a bare IPv6 address needs brackets */
     }
-    errno = 0;
-    unsigned long p = strtoul(colon + 1, &end, 10);
-    if (errno || *end || colon[1] == '\0' || p > 65535 || hlen == 0 || hlen + 1 > host_cap)
+    if (parse_u64_prefix(colon + 1, &p, &end) < 0 || *end || p > 65535 || hlen + 1 > host_cap)
         return -EINVAL;
     memcpy(host, h, hlen);
     host[hlen] = '\0';
@@ -93,10 +115,10 @@ static int cfg_validate(enum cfg_type type, const char *v)
     switch (type) {
     case CFG_STR:
         return 0;
-    case CFG_U64:
-        if (!isdigit((unsigned char)v[0]) || strspn(v, "0123456789") != strlen(v))
-            return -EINVAL;
-        return 0;
+    case CFG_U64: {
+        char *end;
+        return parse_u64_prefix(v, &n, &end) < 0 || *end ? -EINVAL : 0;
+    }
     case CFG_SIZE:
         return cfg_parse_size(v, &n);
     }

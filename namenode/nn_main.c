@@ -83,9 +83,11 @@ static int load_state(struct nn_main *m)
     m->st.replication = (uint16_t)cfg_u64(&m->cfg, CFG_REPLICATION);
     m->st.heartbeat_ms = (uint32_t)cfg_u64(&m->cfg, CFG_HEARTBEAT_MS);
     nn_blocks_init(&m->st.blocks);
-    nn_state_rebuild_blocks(&m->st);
     nn_dns_init(&m->st.dns, cfg_u64(&m->cfg, CFG_DN_DEAD_MS));
-    return 0;
+    rc = nn_state_rebuild_blocks(&m->st);
+    if (rc < 0)
+        LOG_ERROR("namespace in %s is inconsistent: %s", dir, err_str(rc));
+    return rc;
 }
 
 static int check_cfg(const struct cfg *cfg)

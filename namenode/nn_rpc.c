@@ -607,7 +607,7 @@ int nn_rpc_dispatch(struct nn_state *st, struct nn_session *s, const struct wire
     return is_fatal ? rc : 0;
 }
 
-void nn_state_rebuild_blocks(struct nn_state *st)
+int nn_state_rebuild_blocks(struct nn_state *st)
 {
     size_t pos = 0;
     struct u64map_slot *s;
@@ -616,10 +616,13 @@ void nn_state_rebuild_blocks(struct nn_state *st)
         const struct nn_inode *in = s->val;
         for (uint32_t i = 0; i < in->blk_count; i++) {
             const struct nn_blkref *r = &in->blks[i];
+            if (nn_blocks_get(&st->blocks, r->id))
+                return -ERR_CORRUPT; /* two files claim one block: a damaged image */
             struct nn_blk *b = nn_blocks_add(&st->blocks, (struct wire_blk){ r->id, r->gen },
                                              in->ino, (uint8_t)in->replication);
             b->len = r->len;
             b->is_committed = r->is_committed;
         }
     }
+    return 0;
 }

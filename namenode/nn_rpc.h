@@ -36,8 +36,9 @@ struct nn_session {
 };
 
 void nn_session_init(struct nn_session *s);
-/* Fills the block map from the namespace (after load/replay). */
-void nn_state_rebuild_blocks(struct nn_state *st);
+/* Fills the (empty) block map from the namespace after load/replay. -ERR_CORRUPT if two
+ * files claim the same block id. */
+int nn_state_rebuild_blocks(struct nn_state *st);
 /* Handles one request frame and appends exactly one complete reply frame to out. Returns 0,
  * or a negative error after which the connection must be closed (bad HELLO, request before
  * HELLO, unknown type); the error reply is still in out. */

@@ -99,6 +99,7 @@ START_TEST(test_bad_values_rejected_and_value_kept)
         "dfs.block_size=",         "dfs.block_size=M",      "dfs.block_size=10Q",
         "dfs.block_size=-4M",      "dfs.block_size=1.5M",   "dfs.block_size=4MM",
         "dfs.block_size=99999999999999999999", "dfs.block_size=17179869184T",
+        "dfs.replication=99999999999999999999", "dfs.replication=+3",
         "cluster.id",              "",                      "=value",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -185,7 +186,9 @@ START_TEST(test_parse_hostport_bad)
 {
     static const char *const bad[] = { "",          "host",      ":9000",    "host:",
                                        "host:abc",  "host:65536", "host:1x", "[]:80",
-                                       "host:99999999999999999999" };
+                                       "host:99999999999999999999", "host: 80",
+                                       "host:+80", "[::1:80",   "::1:9000", "host]:80",
+                                       "[::1]x:80" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char host[64] = "untouched";
         uint16_t port = 7;

@@ -927,7 +927,7 @@ START_TEST(test_nn_rpc_rebuild_blocks_from_namespace)
     /* As after a restart: the map comes back from the namespace, without locations. */
     nn_blocks_fini(&st.blocks);
     nn_blocks_init(&st.blocks);
-    nn_state_rebuild_blocks(&st);
+    ck_assert_int_eq(nn_state_rebuild_blocks(&st), 0);
     const struct nn_blk *b = nn_blocks_get(&st.blocks, b1.id);
     ck_assert_ptr_nonnull(b);
     ck_assert_uint_eq(b->len, 77);
@@ -936,6 +936,31 @@ START_TEST(test_nn_rpc_rebuild_blocks_from_namespace)
     ck_assert_uint_eq(b->replication, 3);
     ck_assert_uint_eq(b->loc_count, 0);
     ck_assert_uint_eq(nn_blocks_get(&st.blocks, b2.id)->len, 5);
+}
+END_TEST
+
+/* A damaged image in which two files claim one block id is refused, not asserted on. */
+START_TEST(test_nn_rpc_rebuild_refuses_a_block_claimed_twice)
+{
+    struct nn_session dn, cl;
+    uint64_t f1, f2;
+    struct reply r;
+    struct wire_nn_add_block_ok ab;
+
+    datanode(&dn, 0);
+    client(&cl, "c1");
+    ck_assert_uint_eq(create(&cl, NN_ROOT_INO, "f1", &f1), 0);
+    ck_assert_uint_eq(create(&cl, NN_ROOT_INO, "f2", &f2), 0);
+    ck_assert_uint_eq(add_block(&cl, f1, no_blk, 0, &r, &ab), 0);
+    reply_fini(&r);
+    ck_assert_uint_eq(add_block(&cl, f2, no_blk, 0, &r, &ab), 0);
+    reply_fini(&r);
+    struct nn_inode *in1 = (struct nn_inode *)nn_ns_get(&st.ns, f1);
+    const struct nn_inode *in2 = nn_ns_get(&st.ns, f2);
+    in1->blks[0].id = in2->blks[0].id;
+    nn_blocks_fini(&st.blocks);
+    nn_blocks_init(&st.blocks);
+    ck_assert_int_eq(nn_state_rebuild_blocks(&st), -ERR_CORRUPT);
 }
 END_TEST
 
@@ -954,6 +979,7 @@ static Suite *nn_rpc_suite(void)
     tc = tcase_create("blocks");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_rpc_full_write_read_delete_flow);
+    tcase_add_test(tc, test_nn_rpc_rebuild_refuses_a_block_claimed_twice);
     tcase_add_test(tc, test_nn_rpc_second_block_commits_first_and_offsets_follow);
     tcase_add_test(tc, test_nn_rpc_add_block_by_other_client_is_lease_error);
     tcase_add_test(tc, test_nn_rpc_add_block_without_live_datanodes_fails);

@@ -8,10 +8,11 @@
 #ifndef DFS_DN_READ_H
 #define DFS_DN_READ_H
 
+#include "dn_frame.h"
 #include "dn_server.h"
 
 /* Handles DN_READ; 0, or negative to close the connection. */
-int dn_read_on_request(struct dn_conn *c, const struct wire_frame *f);
+int dn_read_on_request(struct dn_conn *c, const struct dn_frame *fr);
 /* Queues read frames while the output is below DN_READ_LOW; ends the read after EOF. */
 void dn_read_pump(struct dn_conn *c);
 /* Ends a read in progress (the connection is closing). */

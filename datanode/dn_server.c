@@ -12,6 +12,7 @@
 
 #include <event2/buffer.h>
 
+#include "dn_frame.h"
 #include "dn_read.h"
 #include "dn_write.h"
 #include "err.h"
@@ -40,6 +41,14 @@ void dn_conn_close_later(struct dn_conn *c)
 void dn_conn_tidy_later(struct dn_conn *c)
 {
     event_active(c->tidy_ev, 0, 0);
+}
+
+void dn_conn_set_io_sizes(struct bufferevent *bev)
+{
+    int rc = bufferevent_set_max_single_read(bev, DN_IO_SINGLE_MAX);
+    ASSERT(rc == 0);
+    rc = bufferevent_set_max_single_write(bev, DN_IO_SINGLE_MAX);
+    ASSERT(rc == 0);
 }
 
 void dn_conn_drain(struct dn_conn *c)
@@ -92,8 +101,9 @@ static void dn_conn_tidy_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- HELLO and dispatch ---- */
 
-static int dn_conn_on_hello(struct dn_conn *c, const struct wire_frame *f)
+static int dn_conn_on_hello(struct dn_conn *c, const struct dn_frame *fr)
 {
+    const struct wire_frame *f = &fr->f;
     struct dn_server *srv = c->srv;
     struct wire_hello peer;
     int rc = wire_hello_decode(f->body, f->hdr.body_len, &peer);
@@ -119,7 +129,7 @@ static int dn_conn_on_hello(struct dn_conn *c, const struct wire_frame *f)
     return 0;
 }
 
-typedef int dn_conn_handler_fn(struct dn_conn *c, const struct wire_frame *f);
+typedef int dn_conn_handler_fn(struct dn_conn *c, const struct dn_frame *fr);
 
 static dn_conn_handler_fn *const dn_conn_handlers[WIRE_TYPE_MAX] = {
     [WIRE_HELLO] = dn_conn_on_hello,
@@ -128,8 +138,9 @@ static dn_conn_handler_fn *const dn_conn_handlers[WIRE_TYPE_MAX] = {
     [WIRE_DN_READ] = dn_read_on_request,
 };
 
-static int dn_conn_dispatch(struct dn_conn *c, const struct wire_frame *f)
+static int dn_conn_dispatch(struct dn_conn *c, const struct dn_frame *fr)
 {
+    const struct wire_frame *f = &fr->f;
     uint16_t type = f->hdr.type;
     dn_conn_handler_fn *fn = type < WIRE_TYPE_MAX ? dn_conn_handlers[type] : NULL;
 
@@ -144,7 +155,7 @@ static int dn_conn_dispatch(struct dn_conn *c, const struct wire_frame *f)
         dn_conn_reply_empty(c, (uint16_t)(type + 1), f->hdr.req_id, -ERR_UNKNOWN_TYPE);
         return 0;
     }
-    return fn(c, f);
+    return fn(c, fr);
 }
 
 static bool dn_conn_is_blocked(const struct dn_conn *c)
@@ -168,12 +179,12 @@ static bool dn_conn_is_blocked(const struct dn_conn *c)
 void dn_conn_process(struct dn_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    struct wire_frame f;
+    struct dn_frame fr;
     int rc = 0;
 
-    while (!dn_conn_is_blocked(c) && (rc = net_frame_peek(in, &f)) > 0) {
-        rc = dn_conn_dispatch(c, &f);
-        net_frame_drain(in, &f);
+    while (!dn_conn_is_blocked(c) && (rc = dn_frame_pull(in, &fr)) > 0) {
+        rc = dn_conn_dispatch(c, &fr);
+        dn_frame_done(in, &fr);
         if (rc < 0)
             break;
     }
@@ -238,6 +249,7 @@ static void dn_server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     buf_init(&c->out);
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     ASSERT(c->bev != NULL);
+    dn_conn_set_io_sizes(c->bev);
     c->tidy_ev = event_new(srv->base, -1, 0, dn_conn_tidy_cb, c);
     ASSERT(c->tidy_ev != NULL);
     bufferevent_setcb(c->bev, dn_conn_read_cb, dn_conn_write_cb, dn_conn_event_cb, c);

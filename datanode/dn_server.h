@@ -38,6 +38,7 @@ enum {
     DN_DOWN_HIGH = 8 << 20,       /* pause upstream while the downstream queue is above */
     DN_DOWN_LOW = 2 << 20,        /* ... and resume once it drained below this */
     DN_READ_LOW = 2 << 20,        /* queue the next read frame while output is below this */
+    DN_IO_SINGLE_MAX = 1 << 20,   /* bytes per socket read/write call (libevent's is 16 KiB) */
 };
 
 /* Called after a replica was finalized (the control plane sends DN_BLOCK_RECEIVED). */
@@ -121,5 +122,8 @@ void dn_conn_close_later(struct dn_conn *c);
 void dn_conn_process(struct dn_conn *c);
 /* Schedules the tidy event (frees a detached downstream). */
 void dn_conn_tidy_later(struct dn_conn *c);
+/* Lets bev read and write up to DN_IO_SINGLE_MAX bytes per syscall: a 1 MiB packet then
+ * takes a few calls instead of 64 (libevent's default is 16 KiB). */
+void dn_conn_set_io_sizes(struct bufferevent *bev);
 
 #endif

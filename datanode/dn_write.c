@@ -13,7 +13,7 @@
 
 /* The packet being handled, for the FORWARD and WRITE actions. */
 struct dn_write_cur {
-    const struct wire_frame *frame;
+    const struct dn_frame *frame;
     const struct wire_dn_write_pkt *pkt;
 };
 
@@ -185,6 +185,7 @@ static int dn_write_dial(struct dn_conn *c, const struct wire_dn_write_open *m, 
     c->down = net_connect(srv->base, host, m->targets[0].port);
     if (!c->down)
         return -ERR_PIPELINE;
+    dn_conn_set_io_sizes(c->down);
     bufferevent_setcb(c->down, dn_write_down_read_cb, dn_write_down_write_cb,
                       dn_write_down_event_cb, c);
     bufferevent_setwatermark(c->down, EV_READ, 0, DN_IN_HIGH);
@@ -210,8 +211,9 @@ static int dn_write_dial(struct dn_conn *c, const struct wire_dn_write_open *m, 
 
 /* ---- upstream requests ---- */
 
-int dn_write_on_open(struct dn_conn *c, const struct wire_frame *f)
+int dn_write_on_open(struct dn_conn *c, const struct dn_frame *fr)
 {
+    const struct wire_frame *f = &fr->f;
     struct dn_server *srv = c->srv;
     struct wire_dn_write_open m = { .target_count = 0 };
     int rc = wire_dn_write_open_decode(f->body, f->hdr.body_len, &m);
@@ -243,8 +245,9 @@ int dn_write_on_open(struct dn_conn *c, const struct wire_frame *f)
     return 0;
 }
 
-int dn_write_on_pkt(struct dn_conn *c, const struct wire_frame *f)
+int dn_write_on_pkt(struct dn_conn *c, const struct dn_frame *fr)
 {
+    const struct wire_frame *f = &fr->f;
     struct wire_dn_write_pkt pkt;
     struct dn_out out = { .count = 0 };
 
@@ -258,7 +261,7 @@ int dn_write_on_pkt(struct dn_conn *c, const struct wire_frame *f)
         pkt = (struct wire_dn_write_pkt){ .seq = UINT64_MAX };
     }
     dn_pipe_on_packet(&c->pipe, &pkt, f->hdr.req_id, &out);
-    struct dn_write_cur cur = { .frame = f, .pkt = &pkt };
+    struct dn_write_cur cur = { .frame = fr, .pkt = &pkt };
     dn_write_execute(c, &out, &cur);
     return 0;
 }
@@ -322,8 +325,7 @@ static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
         case DN_ACT_FORWARD:
             ASSERT(cur != NULL);
             ASSERT(c->down != NULL);
-            bufferevent_write(c->down, cur->frame->body - WIRE_HDR_LEN,
-                              WIRE_HDR_LEN + (size_t)cur->frame->hdr.body_len);
+            dn_frame_forward(cur->frame, bufferevent_get_output(c->down));
             break;
         case DN_ACT_WRITE:
             ASSERT(cur != NULL);

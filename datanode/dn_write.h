@@ -9,11 +9,12 @@
 
 #include <stdbool.h>
 
+#include "dn_frame.h"
 #include "dn_server.h"
 
 /* Handlers of one request frame; 0, or negative to close the connection. */
-int dn_write_on_open(struct dn_conn *c, const struct wire_frame *f);
-int dn_write_on_pkt(struct dn_conn *c, const struct wire_frame *f);
+int dn_write_on_open(struct dn_conn *c, const struct dn_frame *fr);
+int dn_write_on_pkt(struct dn_conn *c, const struct dn_frame *fr);
 /* Aborts a write in progress (the connection is closing): drops the rbw replica. */
 void dn_write_abort(struct dn_conn *c);
 /* True while the downstream's output queue is above DN_DOWN_HIGH. */

@@ -1,0 +1,101 @@
+#include "dn_frame.h"
+
+#include <stdlib.h>
+
+#include "err.h"
+#include "net.h"
+#include "panic.h"
+#include "xmalloc.h"
+
+struct dn_frame_blk {
+    uint32_t ref_count;
+    uint32_t len; /* bytes in frame[]: header and body */
+    uint8_t frame[];
+};
+
+static void dn_frame_blk_unref(struct dn_frame_blk *b)
+{
+    ASSERT(b->ref_count > 0);
+    if (--b->ref_count == 0)
+        free(b);
+}
+
+/* evbuffer_add_reference() cleanup: the output buffer is done with the bytes. */
+static void dn_frame_blk_unref_cb(const void *data, size_t len, void *arg)
+{
+    struct dn_frame_blk *b = arg;
+
+    ASSERT(data == b->frame);
+    ASSERT(len == b->len);
+    dn_frame_blk_unref(b);
+}
+
+/* Moves a complete frame of len bytes whose header is hdr out of in into a new block. */
+static int dn_frame_take(struct evbuffer *in, const struct wire_hdr *hdr, struct dn_frame *fr)
+{
+    size_t len = WIRE_HDR_LEN + (size_t)hdr->body_len;
+    struct dn_frame_blk *b = xmalloc(sizeof(*b) + len);
+
+    b->ref_count = 1;
+    b->len = (uint32_t)len;
+    int n = evbuffer_remove(in, b->frame, len);
+    ASSERT(n >= 0);
+    ASSERT((size_t)n == len);
+    fr->f.hdr = *hdr;
+    fr->f.body = b->frame + WIRE_HDR_LEN;
+    fr->blk = b;
+    if (wire_body_verify(hdr, fr->f.body) < 0) {
+        dn_frame_blk_unref(b);
+        fr->blk = NULL;
+        return -ERR_CHECKSUM;
+    }
+    return 1;
+}
+
+int dn_frame_pull(struct evbuffer *in, struct dn_frame *fr)
+{
+    uint8_t raw[WIRE_HDR_LEN];
+    struct wire_hdr hdr;
+    size_t avail = evbuffer_get_length(in);
+
+    if (avail < WIRE_HDR_LEN)
+        return 0;
+    if (evbuffer_copyout(in, raw, WIRE_HDR_LEN) != WIRE_HDR_LEN)
+        return -ERR_PROTO;
+    int rc = wire_hdr_decode(raw, &hdr);
+    if (rc < 0)
+        return rc;
+    if (avail < WIRE_HDR_LEN + (size_t)hdr.body_len)
+        return 0;
+    if (hdr.body_len > DN_FRAME_INPLACE_MAX)
+        return dn_frame_take(in, &hdr, fr);
+    fr->blk = NULL;
+    return net_frame_peek(in, &fr->f);
+}
+
+void dn_frame_done(struct evbuffer *in, struct dn_frame *fr)
+{
+    if (fr->blk) {
+        dn_frame_blk_unref(fr->blk);
+        fr->blk = NULL;
+    } else {
+        net_frame_drain(in, &fr->f);
+    }
+    fr->f.body = NULL;
+}
+
+void dn_frame_forward(const struct dn_frame *fr, struct evbuffer *out)
+{
+    struct dn_frame_blk *b = fr->blk;
+
+    if (!b) {
+        size_t len = WIRE_HDR_LEN + (size_t)fr->f.hdr.body_len;
+        int rc = evbuffer_add(out, fr->f.body - WIRE_HDR_LEN, len);
+        ASSERT(rc == 0);
+        return;
+    }
+    ASSERT(fr->f.body == b->frame + WIRE_HDR_LEN);
+    b->ref_count++;
+    int rc = evbuffer_add_reference(out, b->frame, b->len, dn_frame_blk_unref_cb, b);
+    ASSERT(rc == 0);
+}

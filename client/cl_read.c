@@ -148,8 +148,18 @@ int cl_read_stream_can_serve(const struct cl_read_stream *s, struct wire_blk blk
     return off >= s->pos && off - s->pos <= CL_READ_SKIP_MAX;
 }
 
+/* The end of a request from pos covering want bytes from off: whole chunks, within the block. */
+static uint64_t cl_read_request_end(uint64_t blk_len, uint64_t off, uint64_t want)
+{
+    uint64_t end = want > blk_len - off ? blk_len : off + want;
+
+    if (end % CSUM_CHUNK_SIZE)
+        end += CSUM_CHUNK_SIZE - end % CSUM_CHUNK_SIZE;
+    return end < blk_len ? end : blk_len;
+}
+
 void cl_read_stream_open(struct cl_read_stream *s, const struct cl_read_blk *b, uint32_t loc_idx,
-                         uint64_t off, struct wire_dn_read *req)
+                         uint64_t off, uint64_t want, struct wire_dn_read *req)
 {
     ASSERT(off < b->len);
     ASSERT(loc_idx < b->loc_count);
@@ -157,7 +167,31 @@ void cl_read_stream_open(struct cl_read_stream *s, const struct cl_read_blk *b, 
         .is_open = 1, .blk = b->blk, .loc_idx = loc_idx, .blk_len = b->len,
         .pos = cl_read_align_down(off),
     };
-    *req = (struct wire_dn_read){ .blk = b->blk, .offset = s->pos, .len = b->len - s->pos };
+    s->end = cl_read_request_end(b->len, off, want ? want : 1);
+    *req = (struct wire_dn_read){ .blk = b->blk, .offset = s->pos, .len = s->end - s->pos };
+}
+
+int cl_read_stream_can_continue(const struct cl_read_stream *s)
+{
+    return s->is_open && s->is_eof && s->left_len == 0 && s->pos == s->end &&
+           s->end < s->blk_len;
+}
+
+void cl_read_stream_continue(struct cl_read_stream *s, uint64_t want, struct wire_dn_read *req)
+{
+    ASSERT(cl_read_stream_can_continue(s));
+    s->is_eof = 0;
+    s->end = cl_read_request_end(s->blk_len, s->pos, want ? want : 1);
+    *req = (struct wire_dn_read){ .blk = s->blk, .offset = s->pos, .len = s->end - s->pos };
+}
+
+uint64_t cl_read_next_window(uint64_t window, int is_sequential)
+{
+    if (!is_sequential)
+        return 0;
+    if (window < CL_READ_WINDOW_MIN)
+        return CL_READ_WINDOW_MIN;
+    return window >= CL_READ_WINDOW_MAX / 2 ? CL_READ_WINDOW_MAX : window * 2;
 }
 
 void cl_read_stream_close(struct cl_read_stream *s)
@@ -174,7 +208,7 @@ int cl_read_stream_needs_frame(const struct cl_read_stream *s)
 int cl_read_stream_on_data(struct cl_read_stream *s, const struct wire_dn_read_data *d)
 {
     ASSERT(s->is_open && s->left_len == 0 && !s->is_eof);
-    if (d->offset != s->pos || d->data_len > s->blk_len - s->pos)
+    if (d->offset != s->pos || d->data_len > s->end - s->pos)
         return -ERR_PROTO;
     int is_eof = (d->flags & WIRE_READ_EOF) != 0;
     if (!is_eof && (d->data_len == 0 || d->data_len % CSUM_CHUNK_SIZE != 0))

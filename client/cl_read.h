@@ -19,6 +19,8 @@
 
 enum {
     CL_READ_SKIP_MAX = 1 << 20, /* forward gap a stream skips instead of being reopened */
+    CL_READ_WINDOW_MIN = 128 << 10, /* first request size once reads look sequential */
+    CL_READ_WINDOW_MAX = 8 << 20,   /* largest DN_READ a sequential reader asks for */
 };
 
 struct cl_read_blk {
@@ -59,6 +61,7 @@ struct cl_read_stream {
     struct wire_blk blk;
     uint32_t loc_idx;    /* which location of the block it reads from */
     uint64_t blk_len;
+    uint64_t end;        /* block offset where the DN_READ in flight ends (exclusive) */
     uint64_t pos;        /* block offset of left[0] (or of the next frame if left_len is 0) */
     const uint8_t *left; /* borrowed: unconsumed bytes of the last frame */
     uint32_t left_len;
@@ -67,10 +70,20 @@ struct cl_read_stream {
 /* Whether an open stream can serve block offset off of blk without reopening: same block and
  * off at most CL_READ_SKIP_MAX ahead of the stream's position. */
 int cl_read_stream_can_serve(const struct cl_read_stream *s, struct wire_blk blk, uint64_t off);
-/* Starts a stream for block b at block offset off; *req is the DN_READ to send (chunk-aligned
- * offset, length to the end of the block). */
+/* Starts a stream for block b at block offset off; *req is the DN_READ to send: from off
+ * aligned down to a chunk, covering at least want bytes from off (rounded up to whole chunks)
+ * and at most up to the end of the block. */
 void cl_read_stream_open(struct cl_read_stream *s, const struct cl_read_blk *b, uint32_t loc_idx,
-                         uint64_t off, struct wire_dn_read *req);
+                         uint64_t off, uint64_t want, struct wire_dn_read *req);
+/* Whether a stream whose request has been fully received can go on with another request on
+ * the same connection (it ended at its request's end, before the block's end). */
+int cl_read_stream_can_continue(const struct cl_read_stream *s);
+/* Continues such a stream: *req asks for at least want more bytes from the stream's end. */
+void cl_read_stream_continue(struct cl_read_stream *s, uint64_t want, struct wire_dn_read *req);
+/* The request window after a pread at off: sequential reads (off == the previous read's end)
+ * double it from CL_READ_WINDOW_MIN up to CL_READ_WINDOW_MAX; a jump resets it to 0 (read only
+ * what is asked). */
+uint64_t cl_read_next_window(uint64_t window, int is_sequential);
 void cl_read_stream_close(struct cl_read_stream *s);
 /* Whether the stream needs another frame (nothing left over and no EOF yet). A stream with
  * nothing left over after EOF is short: the replica ended early. */

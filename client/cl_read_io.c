@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,11 @@ struct dfs_reader {
     struct cl_read_blocks blocks;  /* guarded by mu */
     struct cl_read_stream stream;  /* guarded by mu */
     int dn_fd;                     /* guarded by mu; the stream's socket, -1 if none */
+    char dn_host[WIRE_HOST_MAX + 1]; /* guarded by mu; where dn_fd is connected */
+    uint16_t dn_port;              /* guarded by mu */
     uint64_t stream_req_id;        /* guarded by mu */
+    uint64_t window;               /* guarded by mu; bytes to ask for beyond what a pread needs */
+    uint64_t next_off;             /* guarded by mu; file offset after the previous pread */
     struct buf storage;            /* guarded by mu; frame the stream's leftover borrows */
 };
 
@@ -58,6 +63,34 @@ static void cl_reader_close_stream(struct dfs_reader *r)
     cl_read_stream_close(&r->stream);
 }
 
+/* Ends the stream but keeps its connection when nothing is in flight on it (the request was
+ * answered in full) and it leads to host:port, so the next DN_READ skips dial and HELLO. */
+static void cl_reader_end_stream(struct dfs_reader *r, const char *host, uint16_t port)
+{
+    int is_idle = !r->stream.is_open || r->stream.is_eof;
+
+    if (r->dn_fd >= 0 && is_idle && r->dn_port == port && strcmp(r->dn_host, host) == 0) {
+        cl_read_stream_close(&r->stream);
+        return;
+    }
+    cl_reader_close_stream(r);
+}
+
+static int cl_reader_send_read(struct dfs_reader *r, const struct wire_dn_read *req)
+{
+    struct buf frame;
+    int rc;
+
+    r->stream_req_id = cl_client_req_id(r->c);
+    buf_init(&frame);
+    size_t start = wire_frame_begin(&frame);
+    wire_dn_read_encode(&frame, req);
+    wire_frame_end(&frame, start, WIRE_DN_READ, r->stream_req_id, 0);
+    rc = sock_write_all(r->dn_fd, frame.data, frame.len);
+    buf_fini(&frame);
+    return rc;
+}
+
 /* NN_GET_BLOCKS from off to the end of the file. */
 static int cl_reader_refresh(struct dfs_reader *r, uint64_t off)
 {
@@ -78,31 +111,29 @@ static int cl_reader_refresh(struct dfs_reader *r, uint64_t off)
     return rc;
 }
 
-/* Dials location loc_idx of block b and sends DN_READ from block offset off. */
+/* Sends DN_READ for at least want bytes from block offset off to location loc_idx of block b,
+ * over the kept connection when it leads there, else over a new one. */
 static int cl_reader_open_stream(struct dfs_reader *r, const struct cl_read_blk *b,
-                                 uint32_t loc_idx, uint64_t off)
+                                 uint32_t loc_idx, uint64_t off, uint64_t want)
 {
     const struct wire_dn_addr *loc = &r->blocks.locs[b->loc_first + loc_idx];
     char host[WIRE_HOST_MAX + 1];
     struct wire_dn_read req;
-    struct buf frame;
     int rc;
 
-    cl_reader_close_stream(r);
     if (wire_str_copy(loc->host, host, sizeof(host)) < 0)
         return -ERR_PROTO;
-    int fd = cl_conn_dial(&r->c->pool.id, host, loc->port);
-    if (fd < 0)
-        return fd;
-    cl_read_stream_open(&r->stream, b, loc_idx, off, &req);
-    r->stream_req_id = cl_client_req_id(r->c);
-    buf_init(&frame);
-    size_t start = wire_frame_begin(&frame);
-    wire_dn_read_encode(&frame, &req);
-    wire_frame_end(&frame, start, WIRE_DN_READ, r->stream_req_id, 0);
-    rc = sock_write_all(fd, frame.data, frame.len);
-    buf_fini(&frame);
-    r->dn_fd = fd;
+    cl_reader_end_stream(r, host, loc->port);
+    if (r->dn_fd < 0) {
+        int fd = cl_conn_dial(&r->c->pool.id, host, loc->port);
+        if (fd < 0)
+            return fd;
+        r->dn_fd = fd;
+        memcpy(r->dn_host, host, sizeof(host));
+        r->dn_port = loc->port;
+    }
+    cl_read_stream_open(&r->stream, b, loc_idx, off, want, &req);
+    rc = cl_reader_send_read(r, &req);
     if (rc < 0)
         cl_reader_close_stream(r);
     return rc;
@@ -126,7 +157,8 @@ static int cl_reader_next_frame(struct dfs_reader *r)
     return cl_read_stream_on_data(&r->stream, &d);
 }
 
-/* Copies [off, off + n) of the stream's block into dst. */
+/* Copies [off, off + n) of the stream's block into dst, asking for more on the same
+ * connection when the request in flight has been used up. */
 static int cl_reader_stream_read(struct dfs_reader *r, uint64_t off, uint8_t *dst, size_t n)
 {
     while (n > 0) {
@@ -136,9 +168,17 @@ static int cl_reader_stream_read(struct dfs_reader *r, uint64_t off, uint8_t *ds
         n -= got;
         if (n == 0)
             break;
-        if (!cl_read_stream_needs_frame(&r->stream))
-            return -ERR_CORRUPT; /* the replica ended before the block's committed length */
-        int rc = cl_reader_next_frame(r);
+        int rc;
+        if (cl_read_stream_can_continue(&r->stream)) {
+            struct wire_dn_read req;
+            uint64_t want = off + n - r->stream.pos;
+            cl_read_stream_continue(&r->stream, want > r->window ? want : r->window, &req);
+            rc = cl_reader_send_read(r, &req);
+        } else if (!cl_read_stream_needs_frame(&r->stream)) {
+            rc = -ERR_CORRUPT; /* the replica ended before the block's committed length */
+        } else {
+            rc = cl_reader_next_frame(r);
+        }
         if (rc < 0)
             return rc;
     }
@@ -175,7 +215,7 @@ static int cl_reader_read_block(struct dfs_reader *r, uint32_t bi, uint64_t off,
     for (uint32_t i = 0; i < count; i++) {
         if (order[i] == failed_loc)
             continue;
-        rc = cl_reader_open_stream(r, b, order[i], off);
+        rc = cl_reader_open_stream(r, b, order[i], off, n > r->window ? n : r->window);
         if (rc == 0)
             rc = cl_reader_stream_read(r, off, dst, n);
         if (rc == 0)
@@ -252,7 +292,10 @@ ssize_t dfs_reader_pread(struct dfs_reader *r, void *buf, size_t len, uint64_t o
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
     pthread_mutex_lock(&r->mu);
+    r->window = cl_read_next_window(r->window, offset == r->next_off);
     n = cl_reader_pread_locked(r, buf, len, offset);
+    if (n > 0)
+        r->next_off = offset + (uint64_t)n;
     pthread_mutex_unlock(&r->mu);
     return n;
 }

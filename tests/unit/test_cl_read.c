@@ -138,7 +138,7 @@ START_TEST(test_cl_read_stream_aligns_skips_and_keeps_leftover)
 
     for (size_t i = 0; i < BLK_LEN; i++)
         data[i] = (uint8_t)(i * 17);
-    cl_read_stream_open(&s, &b, 1, CHUNK + 70, &req);
+    cl_read_stream_open(&s, &b, 1, CHUNK + 70, UINT64_MAX, &req);
     ck_assert_uint_eq(req.offset, CHUNK);
     ck_assert_uint_eq(req.len, BLK_LEN - CHUNK);
     ck_assert_uint_eq(req.blk.id, 9);
@@ -175,7 +175,7 @@ START_TEST(test_cl_read_stream_rejects_bad_frames)
     struct cl_read_stream s;
     struct wire_dn_read req;
 
-    cl_read_stream_open(&s, &b, 0, 0, &req);
+    cl_read_stream_open(&s, &b, 0, 0, UINT64_MAX, &req);
     struct wire_dn_read_data d = frame(data, CHUNK, CHUNK, 0, csums);
     ck_assert_int_eq(cl_read_stream_on_data(&s, &d), -ERR_PROTO); /* wrong offset */
     d = frame(data, 0, 100, 0, csums);
@@ -186,6 +186,73 @@ START_TEST(test_cl_read_stream_rejects_bad_frames)
     d = frame(data, 0, 2 * CHUNK, 0, csums);
     ck_assert_int_eq(cl_read_stream_on_data(&s, &d), 0);
     free(data);
+}
+END_TEST
+
+/* A random read asks for the chunks it needs, not the rest of the block. */
+START_TEST(test_cl_read_stream_requests_only_what_is_wanted)
+{
+    struct cl_read_blk b = { .blk = { 9, 2 }, .offset = 0, .len = 64 * CHUNK + 7, .loc_count = 1 };
+    struct cl_read_stream s;
+    struct wire_dn_read req;
+
+    cl_read_stream_open(&s, &b, 0, 5 * CHUNK + 100, 4096, &req);
+    ck_assert_uint_eq(req.offset, 5 * CHUNK);
+    ck_assert_uint_eq(req.len, CHUNK);
+    cl_read_stream_open(&s, &b, 0, 5 * CHUNK + CHUNK - 10, 4096, &req); /* spans two chunks */
+    ck_assert_uint_eq(req.offset, 5 * CHUNK);
+    ck_assert_uint_eq(req.len, 2 * CHUNK);
+    cl_read_stream_open(&s, &b, 0, 64 * CHUNK, 4096, &req); /* the partial last chunk */
+    ck_assert_uint_eq(req.offset, 64 * CHUNK);
+    ck_assert_uint_eq(req.len, 7);
+    cl_read_stream_open(&s, &b, 0, 0, 0, &req); /* want 0 still asks for a chunk */
+    ck_assert_uint_eq(req.len, CHUNK);
+}
+END_TEST
+
+/* When a request is used up before the block ends, the stream continues from its end. */
+START_TEST(test_cl_read_stream_continues_after_its_request)
+{
+    enum { BLK_LEN = 3 * CHUNK + 100 };
+    struct cl_read_blk b = { .blk = { 9, 2 }, .offset = 0, .len = BLK_LEN, .loc_count = 1 };
+    uint8_t *data = malloc(BLK_LEN), out[CHUNK], csums[8 * WIRE_PKT_CSUMS_MAX];
+    struct cl_read_stream s;
+    struct wire_dn_read req;
+
+    for (size_t i = 0; i < BLK_LEN; i++)
+        data[i] = (uint8_t)(i * 31);
+    cl_read_stream_open(&s, &b, 0, 0, CHUNK, &req);
+    ck_assert_uint_eq(req.len, CHUNK);
+    struct wire_dn_read_data d = frame(data, 0, 2 * CHUNK, 0, csums);
+    ck_assert_int_eq(cl_read_stream_on_data(&s, &d), -ERR_PROTO); /* beyond the request */
+    d = frame(data, 0, CHUNK, WIRE_READ_EOF, csums);
+    ck_assert_int_eq(cl_read_stream_on_data(&s, &d), 0);
+    ck_assert(!cl_read_stream_can_continue(&s)); /* leftover not consumed yet */
+    ck_assert_uint_eq(cl_read_stream_take(&s, 0, out, CHUNK), CHUNK);
+    ck_assert(cl_read_stream_can_continue(&s));
+    cl_read_stream_continue(&s, 10 * CHUNK, &req);
+    ck_assert_uint_eq(req.offset, CHUNK);
+    ck_assert_uint_eq(req.len, BLK_LEN - CHUNK); /* clipped at the block's end */
+    ck_assert(cl_read_stream_needs_frame(&s));
+    d = frame(data, CHUNK, BLK_LEN - CHUNK, WIRE_READ_EOF, csums);
+    ck_assert_int_eq(cl_read_stream_on_data(&s, &d), 0);
+    ck_assert_uint_eq(cl_read_stream_take(&s, 3 * CHUNK, out, 200), 100);
+    ck_assert_int_eq(memcmp(out, data + 3 * CHUNK, 100), 0);
+    ck_assert(!cl_read_stream_can_continue(&s)); /* at the block's end */
+    free(data);
+}
+END_TEST
+
+START_TEST(test_cl_read_window_grows_while_sequential_and_resets_on_a_jump)
+{
+    uint64_t w = cl_read_next_window(0, 1);
+    ck_assert_uint_eq(w, CL_READ_WINDOW_MIN);
+    w = cl_read_next_window(w, 1);
+    ck_assert_uint_eq(w, 2 * CL_READ_WINDOW_MIN);
+    for (int i = 0; i < 20; i++)
+        w = cl_read_next_window(w, 1);
+    ck_assert_uint_eq(w, CL_READ_WINDOW_MAX);
+    ck_assert_uint_eq(cl_read_next_window(w, 0), 0);
 }
 END_TEST
 
@@ -201,6 +268,9 @@ int main(void)
     tcase_add_test(tc, test_cl_read_blocks_overlap_or_past_size_is_proto);
     tcase_add_test(tc, test_cl_read_stream_aligns_skips_and_keeps_leftover);
     tcase_add_test(tc, test_cl_read_stream_rejects_bad_frames);
+    tcase_add_test(tc, test_cl_read_stream_requests_only_what_is_wanted);
+    tcase_add_test(tc, test_cl_read_stream_continues_after_its_request);
+    tcase_add_test(tc, test_cl_read_window_grows_while_sequential_and_resets_on_a_jump);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

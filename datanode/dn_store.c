@@ -409,6 +409,10 @@ int dn_store_rbw_write(struct dn_rbw *r, uint64_t offset, const uint8_t *data, u
     ASSERT(offset % CSUM_CHUNK_SIZE == 0);
     ASSERT(count == csum_chunk_count(len));
     int rc = dn_store_pwrite_all(r->data_fd, data, len, offset);
+    /* Start writeback now (without waiting) so the fsync at finalize has little left to do
+     * and the disk works while packets stream; an error here resurfaces at that fsync. */
+    if (rc == 0 && len > 0)
+        (void)sync_file_range(r->data_fd, (off_t)offset, len, SYNC_FILE_RANGE_WRITE);
     if (rc == 0)
         rc = dn_store_pwrite_all(r->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
                                  dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE));

@@ -1,23 +1,30 @@
-/* nn_blocks: the block map — for every block of every file, its generation, owning inode,
- * committed length and the datanodes reported to hold a replica. Locations are soft state,
- * rebuilt from block reports after a restart and never logged (as in HDFS). Pure; owned by
- * the namenode loop. */
+/* nn_blocks: the block map — for every block of every file, its owning inode and the
+ * datanodes reported to hold a replica. Locations are soft state, rebuilt from block reports
+ * after a restart and never logged (as in HDFS). A block's generation, length, commit state and
+ * replication are not copied here: they are read from the namespace (the constructor's ns), so
+ * the map holds only what the namespace does not, 24 bytes an entry stored inline in an
+ * open-addressing table; locations past the first NN_LOCS_INLINE (replication above 3) go to a
+ * side map. Every block in the map must exist in ns under its inode. Pure; owned by the
+ * namenode loop. */
 #ifndef DFS_NN_BLOCKS_H
 #define DFS_NN_BLOCKS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn_ns.h"
+#include "nn_otab.h"
 #include "u64map.h"
 #include "wire.h"
 
-enum { NN_LOCS_MAX = 8 };
+enum { NN_LOCS_MAX = 8, NN_LOCS_INLINE = 3 };
 
+/* One block as seen through the map: its entry joined with the namespace's record. */
 struct nn_blk {
     uint64_t id;
     uint64_t gen;
     uint64_t ino;
-    uint64_t len;          /* committed length; meaningful when is_committed */
+    uint64_t len; /* committed length; meaningful when is_committed */
     uint8_t is_committed;
     uint8_t replication;
     uint8_t loc_count;
@@ -25,15 +32,19 @@ struct nn_blk {
 };
 
 struct nn_blocks {
-    struct u64map map; /* id -> struct nn_blk * (owned) */
+    const struct nn_ns *ns; /* borrowed; outlives the map */
+    struct nn_otab map;     /* id -> struct nn_blocks_entry (nn_blocks.c) */
+    struct u64map more;     /* id -> uint16_t[NN_LOCS_MAX - NN_LOCS_INLINE] (owned) */
 };
 
-void nn_blocks_init(struct nn_blocks *bm);
+void nn_blocks_init(struct nn_blocks *bm, const struct nn_ns *ns);
 void nn_blocks_fini(struct nn_blocks *bm);
-struct nn_blk *nn_blocks_get(const struct nn_blocks *bm, uint64_t id);
-/* Adds a block with no locations (a new block, or one found by replay). */
-struct nn_blk *nn_blocks_add(struct nn_blocks *bm, struct wire_blk blk, uint64_t ino,
-                             uint8_t replication);
+/* Fills *out with block id (0 is never a block). Returns 0, or -ENOENT. */
+int nn_blocks_get(const struct nn_blocks *bm, uint64_t id, struct nn_blk *out);
+int nn_blocks_has(const struct nn_blocks *bm, uint64_t id);
+/* Adds block id of file ino with no locations (a new block, or one found by replay). The
+ * namespace must already hold it; the id must not be in the map yet. */
+void nn_blocks_add(struct nn_blocks *bm, uint64_t id, uint64_t ino);
 /* Removes a block; its former locations are written to locs_out (NN_LOCS_MAX slots) so the
  * caller can order the replicas deleted. Returns how many. */
 size_t nn_blocks_remove(struct nn_blocks *bm, uint64_t id, uint16_t *locs_out);
@@ -46,5 +57,10 @@ void nn_blocks_drop_loc(struct nn_blocks *bm, uint16_t dn, uint64_t id);
 void nn_blocks_drop_dn(struct nn_blocks *bm, uint16_t dn);
 /* How many locations datanode dn holds. */
 uint64_t nn_blocks_count_on(const struct nn_blocks *bm, uint16_t dn);
+/* Iteration over every block: start with *pos = 0; returns 1 and fills *out, or 0 at the
+ * end. The map must not change during an iteration. */
+int nn_blocks_next(const struct nn_blocks *bm, size_t *pos, struct nn_blk *out);
+/* O(n) check: every entry names a block its inode holds; panics on violation. */
+void nn_blocks_assert_valid(const struct nn_blocks *bm);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "csum.h"
 #include "err.h"
+#include "nn_ns_image.h"
 #include "panic.h"
 #include "xmalloc.h"
 

@@ -1,7 +1,11 @@
 /* nn_ns: namespace tree and its state machine. See nn_ns.h for the invariants.
  *
  * Every nn_ns_apply() handler first validates everything it needs (so a failing op leaves the
- * namespace untouched), then mutates. Handlers read time only from op->now_ms. */
+ * namespace untouched), then mutates. Handlers read time only from op->now_ms.
+ *
+ * Memory: this is the namenode's per-file cost, so an inode is one allocation sized for its
+ * name, a directory entry is one pointer, the first block of a file lives in the inode, the
+ * inode table holds bare pointers and lease holders live in a side map of open files only. */
 #include "nn_ns.h"
 
 #include <errno.h>
@@ -36,9 +40,128 @@ int nn_inode_is_dir(const struct nn_inode *in)
     return S_ISDIR(in->mode);
 }
 
+uint32_t nn_inode_nlink(const struct nn_inode *in)
+{
+    return nn_inode_is_dir(in) ? in->u.dir.nlink : 1;
+}
+
+uint64_t nn_inode_block_size(const struct nn_inode *in)
+{
+    return (uint64_t)in->block_units * NN_BLOCK_UNIT;
+}
+
+uint32_t nn_inode_ent_count(const struct nn_inode *in)
+{
+    return nn_inode_is_dir(in) ? in->count : 0;
+}
+
+const struct nn_inode *nn_inode_ent(const struct nn_inode *dir, uint32_t i)
+{
+    ASSERT(nn_inode_is_dir(dir));
+    ASSERT(i < dir->count);
+    return dir->u.dir.ents[i];
+}
+
+uint32_t nn_inode_blk_count(const struct nn_inode *in)
+{
+    return nn_inode_is_dir(in) ? 0 : in->count;
+}
+
+/* A file's block records: inline while it has at most one. */
+static struct nn_blkrec *file_blks(struct nn_inode *in)
+{
+    return in->count <= 1 ? &in->u.one : in->u.many;
+}
+
+static const struct nn_blkrec *file_blks_c(const struct nn_inode *in)
+{
+    return in->count <= 1 ? &in->u.one : in->u.many;
+}
+
+struct nn_blkref nn_inode_blk(const struct nn_inode *in, uint32_t i)
+{
+    ASSERT(!nn_inode_is_dir(in));
+    ASSERT(i < in->count);
+    const struct nn_blkrec *r = &file_blks_c(in)[i];
+    int is_open = i + 1 == in->count && (in->flags & NN_INODE_LAST_OPEN);
+    return (struct nn_blkref){ .id = r->id, .gen = r->gen, .len = r->len,
+                               .is_committed = !is_open };
+}
+
+/* Capacity of the block array of a file with count >= 2 blocks: the next power of two. */
+static uint32_t blk_cap(uint32_t count)
+{
+    uint32_t cap = 2;
+
+    while (cap < count)
+        cap *= 2;
+    return cap;
+}
+
+void nn_ns_blk_append(struct nn_inode *in, struct nn_blkrec rec, int is_committed)
+{
+    ASSERT(!nn_inode_is_dir(in));
+    ASSERT(!(in->flags & NN_INODE_LAST_OPEN));
+    ASSERT(in->count == 0 || file_blks(in)[in->count - 1].id < rec.id);
+    if (in->count == 1) {
+        struct nn_blkrec first = in->u.one;
+        in->u.many = xmalloc(2 * sizeof(*in->u.many));
+        in->u.many[0] = first;
+    } else if (in->count >= 2 && in->count == blk_cap(in->count)) {
+        in->u.many = xrealloc(in->u.many, 2 * (size_t)in->count * sizeof(*in->u.many));
+    }
+    in->count++;
+    file_blks(in)[in->count - 1] = rec;
+    if (!is_committed)
+        in->flags |= NN_INODE_LAST_OPEN;
+}
+
+/* Forgets every block of file in (the caller accounts for them). */
+static void file_blks_clear(struct nn_inode *in)
+{
+    if (in->count >= 2)
+        free(in->u.many);
+    memset(&in->u, 0, sizeof(in->u));
+    in->count = 0;
+    in->flags &= (uint8_t)~NN_INODE_LAST_OPEN;
+}
+
+/* Index of block id in file in (ids ascend), or -1. */
+static int64_t file_blk_find(const struct nn_inode *in, uint64_t id)
+{
+    const struct nn_blkrec *b = file_blks_c(in);
+    uint32_t lo = 0, hi = in->count;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b[mid].id == id)
+            return mid;
+        if (b[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static uint64_t inode_key(const void *entry)
+{
+    const struct nn_inode *in;
+
+    memcpy(&in, entry, sizeof(in));
+    return in->ino;
+}
+
 static struct nn_inode *ns_inode(const struct nn_ns *ns, uint64_t ino)
 {
-    return ino ? u64map_get(&ns->inodes, ino) : NULL;
+    struct nn_inode **slot = ino ? nn_otab_get(&ns->inodes, ino) : NULL;
+
+    return slot ? *slot : NULL;
+}
+
+struct nn_inode *nn_ns_inode_mut(const struct nn_ns *ns, uint64_t ino)
+{
+    return ns_inode(ns, ino);
 }
 
 const struct nn_inode *nn_ns_get(const struct nn_ns *ns, uint64_t ino)
@@ -46,10 +169,66 @@ const struct nn_inode *nn_ns_get(const struct nn_ns *ns, uint64_t ino)
     return ns_inode(ns, ino);
 }
 
-static int name_cmp(const char *a, const char *b, size_t b_len)
+const struct nn_inode *nn_ns_next(const struct nn_ns *ns, size_t *pos)
 {
-    size_t a_len = strlen(a);
-    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    struct nn_inode **slot = nn_otab_next(&ns->inodes, pos);
+
+    return slot ? *slot : NULL;
+}
+
+int nn_ns_find_blk(const struct nn_ns *ns, uint64_t ino, uint64_t id, struct nn_blkref *out)
+{
+    const struct nn_inode *in = ns_inode(ns, ino);
+
+    if (!in || nn_inode_is_dir(in))
+        return -ENOENT;
+    int64_t i = file_blk_find(in, id);
+    if (i < 0)
+        return -ENOENT;
+    *out = nn_inode_blk(in, (uint32_t)i);
+    return 0;
+}
+
+/* ---- leases: a side map, since only files being written have one ---- */
+
+const char *nn_ns_lease_holder(const struct nn_ns *ns, const struct nn_inode *in)
+{
+    if (!(in->flags & NN_INODE_OPEN))
+        return NULL;
+    const char *holder = u64map_get(&ns->leases, in->ino);
+    ASSERT(holder != NULL);
+    return holder;
+}
+
+void nn_ns_lease_set(struct nn_ns *ns, struct nn_inode *in, const char *client)
+{
+    ASSERT(!(in->flags & NN_INODE_OPEN));
+    ASSERT(client[0] != '\0');
+    u64map_put(&ns->leases, in->ino, xstrdup(client));
+    in->flags |= NN_INODE_OPEN;
+}
+
+static void lease_clear(struct nn_ns *ns, struct nn_inode *in)
+{
+    if (!(in->flags & NN_INODE_OPEN))
+        return;
+    free(u64map_del(&ns->leases, in->ino));
+    in->flags &= (uint8_t)~NN_INODE_OPEN;
+}
+
+static int holds_lease(const struct nn_ns *ns, const struct nn_inode *in, const char *client)
+{
+    const char *holder = nn_ns_lease_holder(ns, in);
+
+    return holder && strcmp(holder, client) == 0;
+}
+
+/* ---- directories: entry arrays of child pointers sorted by the children's names ---- */
+
+static int name_cmp(const struct nn_inode *a, const char *b, size_t b_len)
+{
+    size_t a_len = a->name_len;
+    int c = memcmp(a->name, b, a_len < b_len ? a_len : b_len);
 
     if (c)
         return c;
@@ -59,11 +238,11 @@ static int name_cmp(const char *a, const char *b, size_t b_len)
 /* Binary search: returns 1 and the entry's index if found, else 0 and the insertion index. */
 static int dir_find(const struct nn_inode *dir, const char *name, size_t len, uint32_t *idx)
 {
-    uint32_t lo = 0, hi = dir->ent_count;
+    uint32_t lo = 0, hi = dir->count;
 
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = name_cmp(dir->ents[mid].name, name, len);
+        int c = name_cmp(dir->u.dir.ents[mid], name, len);
         if (c == 0) {
             *idx = mid;
             return 1;
@@ -86,25 +265,33 @@ uint32_t nn_ns_dir_seek(const struct nn_inode *dir, const char *after, size_t af
     return dir_find(dir, after, after_len, &idx) ? idx + 1 : idx;
 }
 
-static void dir_insert(struct nn_inode *dir, uint32_t idx, const char *name, uint64_t ino)
+int nn_ns_dir_has(const struct nn_inode *dir, const char *name)
 {
-    if (dir->ent_count == dir->ent_cap) {
-        dir->ent_cap = dir->ent_cap ? dir->ent_cap * 2 : 4;
-        dir->ents = xrealloc(dir->ents, dir->ent_cap * sizeof(*dir->ents));
+    uint32_t idx;
+
+    return dir_find(dir, name, strlen(name), &idx);
+}
+
+static void dir_insert(struct nn_inode *dir, uint32_t idx, struct nn_inode *child)
+{
+    struct nn_inode ***ents = &dir->u.dir.ents;
+
+    if (dir->count == dir->u.dir.ent_cap) {
+        dir->u.dir.ent_cap = dir->u.dir.ent_cap ? dir->u.dir.ent_cap * 2 : 4;
+        *ents = xrealloc(*ents, dir->u.dir.ent_cap * sizeof(**ents));
     }
-    memmove(&dir->ents[idx + 1], &dir->ents[idx], (dir->ent_count - idx) * sizeof(*dir->ents));
-    dir->ents[idx].name = xstrdup(name);
-    dir->ents[idx].ino = ino;
-    dir->ent_count++;
+    memmove(&(*ents)[idx + 1], &(*ents)[idx], (dir->count - idx) * sizeof(**ents));
+    (*ents)[idx] = child;
+    dir->count++;
 }
 
 static void dir_remove(struct nn_inode *dir, uint32_t idx)
 {
-    ASSERT(idx < dir->ent_count);
-    free(dir->ents[idx].name);
-    memmove(&dir->ents[idx], &dir->ents[idx + 1],
-            (dir->ent_count - idx - 1) * sizeof(*dir->ents));
-    dir->ent_count--;
+    struct nn_inode **ents = dir->u.dir.ents;
+
+    ASSERT(idx < dir->count);
+    memmove(&ents[idx], &ents[idx + 1], (dir->count - idx - 1) * sizeof(*ents));
+    dir->count--;
 }
 
 int nn_ns_lookup(const struct nn_ns *ns, uint64_t parent, const char *name, size_t name_len,
@@ -119,8 +306,7 @@ int nn_ns_lookup(const struct nn_ns *ns, uint64_t parent, const char *name, size
         return -ENOTDIR;
     if (!dir_find(dir, name, name_len, &idx))
         return -ENOENT;
-    *out = ns_inode(ns, dir->ents[idx].ino);
-    ASSERT(*out != NULL);
+    *out = dir->u.dir.ents[idx];
     return 0;
 }
 
@@ -128,82 +314,128 @@ void nn_ns_attr(const struct nn_inode *in, struct wire_attr *out)
 {
     out->ino = in->ino;
     out->mode = in->mode;
-    out->nlink = in->nlink;
+    out->nlink = nn_inode_nlink(in);
     out->uid = in->uid;
     out->gid = in->gid;
     out->size = in->size;
     out->atime_ms = in->atime_ms;
     out->mtime_ms = in->mtime_ms;
     out->ctime_ms = in->ctime_ms;
-    out->block_size = in->block_size;
+    out->block_size = nn_inode_block_size(in);
     out->replication = in->replication;
-    out->is_open = in->lease_holder != NULL;
+    out->is_open = (in->flags & NN_INODE_OPEN) != 0;
 }
 
 /* ---- inode lifecycle ---- */
 
-static struct nn_inode *inode_new(struct nn_ns *ns, uint64_t ino, uint32_t mode, uint64_t now)
+/* A zeroed inode named name (its only allocation besides, later, entry or block arrays). */
+static struct nn_inode *inode_alloc(uint64_t ino, const char *name)
 {
-    struct nn_inode *in = xcalloc(1, sizeof(*in));
+    size_t len = strlen(name);
 
+    ASSERT(len <= WIRE_NAME_MAX);
+    struct nn_inode *in = xcalloc(1, offsetof(struct nn_inode, name) + len + 1);
     in->ino = ino;
-    in->mode = mode;
-    in->nlink = S_ISDIR(mode) ? 2 : 1;
-    in->atime_ms = in->mtime_ms = in->ctime_ms = now;
-    u64map_put(&ns->inodes, ino, in);
-    if (S_ISDIR(mode))
-        ns->dir_count++;
-    else
-        ns->file_count++;
+    in->name_len = (uint8_t)len;
+    memcpy(in->name, name, len + 1);
     return in;
+}
+
+struct nn_inode *nn_ns_link_new(struct nn_ns *ns, struct nn_inode *dir, const char *name,
+                                uint64_t ino)
+{
+    uint32_t idx;
+    struct nn_inode *in = inode_alloc(ino, name);
+
+    ASSERT(!dir_find(dir, name, strlen(name), &idx));
+    in->parent = dir->ino;
+    nn_otab_put(&ns->inodes, &in);
+    dir_insert(dir, idx, in);
+    return in;
+}
+
+static void inode_count(struct nn_ns *ns, const struct nn_inode *in, int delta)
+{
+    if (nn_inode_is_dir(in))
+        ns->dir_count += (uint64_t)(int64_t)delta;
+    else
+        ns->file_count += (uint64_t)(int64_t)delta;
+}
+
+/* Sets up a new inode's mode-dependent fields, times and counters. */
+static void inode_start(struct nn_ns *ns, struct nn_inode *in, uint32_t mode, uint64_t now)
+{
+    in->mode = mode;
+    if (S_ISDIR(mode))
+        in->u.dir.nlink = 2;
+    in->atime_ms = in->mtime_ms = in->ctime_ms = now;
+    inode_count(ns, in, 1);
+}
+
+/* Releases in's own storage (not its children's, nor its table slot). */
+static void inode_release(struct nn_ns *ns, struct nn_inode *in)
+{
+    if (nn_inode_is_dir(in))
+        free(in->u.dir.ents);
+    else
+        file_blks_clear(in);
+    lease_clear(ns, in);
+    free(in);
 }
 
 static void inode_free(struct nn_ns *ns, struct nn_inode *in, struct nn_blk_list *freed)
 {
-    for (uint32_t i = 0; i < in->blk_count; i++) {
-        struct wire_blk b = { in->blks[i].id, in->blks[i].gen };
-        if (freed)
-            nn_blk_list_push(freed, b);
+    if (!nn_inode_is_dir(in)) {
+        const struct nn_blkrec *b = file_blks(in);
+        for (uint32_t i = 0; i < in->count; i++)
+            nn_blk_list_push(freed, (struct wire_blk){ b[i].id, b[i].gen });
+        ns->blk_count -= in->count;
     }
-    ns->blk_count -= in->blk_count;
-    for (uint32_t i = 0; i < in->ent_count; i++)
-        free(in->ents[i].name);
-    if (nn_inode_is_dir(in))
-        ns->dir_count--;
-    else
-        ns->file_count--;
-    u64map_del(&ns->inodes, in->ino);
-    free(in->ents);
-    free(in->blks);
-    free(in->lease_holder);
+    inode_count(ns, in, -1);
+    int found = nn_otab_del(&ns->inodes, in->ino, NULL);
+    ASSERT(found);
+    inode_release(ns, in);
+}
+
+/* Moves in to an allocation sized for name (a rename); returns the new address. Only the
+ * inode table's slot is updated here: the caller has taken in out of its directory. */
+static struct nn_inode *inode_rename(struct nn_ns *ns, struct nn_inode *in, const char *name)
+{
+    size_t len = strlen(name);
+    struct nn_inode *moved = xmalloc(offsetof(struct nn_inode, name) + len + 1);
+    struct nn_inode **slot = nn_otab_get(&ns->inodes, in->ino);
+
+    ASSERT(slot && *slot == in);
+    memcpy(moved, in, offsetof(struct nn_inode, name));
+    moved->name_len = (uint8_t)len;
+    memcpy(moved->name, name, len + 1);
+    *slot = moved;
     free(in);
+    return moved;
 }
 
 void nn_ns_init(struct nn_ns *ns, uint64_t now_ms)
 {
     memset(ns, 0, sizeof(*ns));
-    u64map_init(&ns->inodes);
+    nn_otab_init(&ns->inodes, sizeof(struct nn_inode *), inode_key);
+    u64map_init(&ns->leases);
     ns->next_ino = NN_ROOT_INO + 1;
     ns->next_blk_id = 1;
-    struct nn_inode *root = inode_new(ns, NN_ROOT_INO, S_IFDIR | 0755, now_ms);
+    struct nn_inode *root = inode_alloc(NN_ROOT_INO, "");
     root->parent = NN_ROOT_INO;
+    nn_otab_put(&ns->inodes, &root);
+    inode_start(ns, root, S_IFDIR | 0755, now_ms);
 }
 
 void nn_ns_fini(struct nn_ns *ns)
 {
     size_t pos = 0;
-    struct u64map_slot *s;
+    struct nn_inode **slot;
 
-    while ((s = u64map_next(&ns->inodes, &pos)) != NULL) {
-        struct nn_inode *in = s->val;
-        for (uint32_t i = 0; i < in->ent_count; i++)
-            free(in->ents[i].name);
-        free(in->ents);
-        free(in->blks);
-        free(in->lease_holder);
-        free(in);
-    }
-    u64map_fini(&ns->inodes);
+    while ((slot = nn_otab_next(&ns->inodes, &pos)) != NULL)
+        inode_release(ns, *slot);
+    nn_otab_fini(&ns->inodes);
+    u64map_fini(&ns->leases);
 }
 
 /* ---- validation helpers ---- */
@@ -221,18 +453,13 @@ static int parent_dir(const struct nn_ns *ns, uint64_t parent, struct nn_inode *
     return 0;
 }
 
-static int valid_name(const char *name)
+int nn_ns_name_is_valid(const char *name)
 {
     size_t len = strlen(name);
 
     if (len == 0 || len > WIRE_NAME_MAX || strchr(name, '/'))
         return 0;
     return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
-static int holds_lease(const struct nn_inode *in, const char *client)
-{
-    return in->lease_holder && strcmp(in->lease_holder, client) == 0;
 }
 
 static void touch_dir(struct nn_inode *dir, uint64_t now)
@@ -244,12 +471,14 @@ static void touch_dir(struct nn_inode *dir, uint64_t now)
 static struct nn_inode *make_child(struct nn_ns *ns, struct nn_inode *dir, uint32_t idx,
                                    const struct nn_op *op, uint32_t mode)
 {
-    struct nn_inode *in = inode_new(ns, ns->next_ino++, mode, op->now_ms);
+    struct nn_inode *in = inode_alloc(ns->next_ino++, op->name);
 
     in->parent = dir->ino;
     in->uid = op->uid;
     in->gid = op->gid;
-    dir_insert(dir, idx, op->name, in->ino);
+    inode_start(ns, in, mode, op->now_ms);
+    nn_otab_put(&ns->inodes, &in);
+    dir_insert(dir, idx, in);
     touch_dir(dir, op->now_ms);
     return in;
 }
@@ -264,12 +493,12 @@ static int apply_mkdir(struct nn_ns *ns, const struct nn_op *op, struct nn_op_re
 
     if (rc < 0)
         return rc;
-    if (!valid_name(op->name))
+    if (!nn_ns_name_is_valid(op->name))
         return -EINVAL;
     if (dir_find(dir, op->name, strlen(op->name), &idx))
         return -EEXIST;
     struct nn_inode *in = make_child(ns, dir, idx, op, S_IFDIR | (op->mode & 07777));
-    dir->nlink++;
+    dir->u.dir.nlink++;
     res->ino = in->ino;
     return 0;
 }
@@ -282,15 +511,16 @@ static int apply_create(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
 
     if (rc < 0)
         return rc;
-    if (!valid_name(op->name) || op->block_size == 0 || op->replication == 0 ||
-        op->block_size % (64 * 1024) != 0 || op->client[0] == '\0')
+    if (!nn_ns_name_is_valid(op->name) || op->block_size == 0 || op->replication == 0 ||
+        op->block_size % NN_BLOCK_UNIT != 0 || op->block_size / NN_BLOCK_UNIT > UINT32_MAX ||
+        op->client[0] == '\0')
         return -EINVAL;
     if (dir_find(dir, op->name, strlen(op->name), &idx))
         return -EEXIST;
     struct nn_inode *in = make_child(ns, dir, idx, op, S_IFREG | (op->mode & 07777));
-    in->block_size = op->block_size;
+    in->block_units = (uint32_t)(op->block_size / NN_BLOCK_UNIT);
     in->replication = op->replication;
-    in->lease_holder = xstrdup(op->client);
+    nn_ns_lease_set(ns, in, op->client);
     res->ino = in->ino;
     return 0;
 }
@@ -299,10 +529,12 @@ static int apply_create(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
 static void file_truncate(struct nn_ns *ns, struct nn_inode *in, struct nn_op_result *res,
                           uint64_t now)
 {
-    for (uint32_t i = 0; i < in->blk_count; i++)
-        nn_blk_list_push(&res->freed, (struct wire_blk){ in->blks[i].id, in->blks[i].gen });
-    ns->blk_count -= in->blk_count;
-    in->blk_count = 0;
+    const struct nn_blkrec *b = file_blks(in);
+
+    for (uint32_t i = 0; i < in->count; i++)
+        nn_blk_list_push(&res->freed, (struct wire_blk){ b[i].id, b[i].gen });
+    ns->blk_count -= in->count;
+    file_blks_clear(in);
     in->size = 0;
     in->mtime_ms = in->ctime_ms = now;
 }
@@ -317,14 +549,14 @@ static int apply_open_write(struct nn_ns *ns, const struct nn_op *op, struct nn_
         return -EISDIR;
     if (op->client[0] == '\0')
         return -EINVAL;
-    if (in->lease_holder && !holds_lease(in, op->client))
+    if ((in->flags & NN_INODE_OPEN) && !holds_lease(ns, in, op->client))
         return -ERR_LEASE;
-    if (in->blk_count && !in->blks[in->blk_count - 1].is_committed)
+    if (in->flags & NN_INODE_LAST_OPEN)
         return -EBUSY; /* a block is still being written through this lease */
     if (op->flags & WIRE_OPEN_TRUNC)
         file_truncate(ns, in, res, op->now_ms);
-    if (!in->lease_holder)
-        in->lease_holder = xstrdup(op->client);
+    if (!(in->flags & NN_INODE_OPEN))
+        nn_ns_lease_set(ns, in, op->client);
     res->ino = in->ino;
     return 0;
 }
@@ -335,7 +567,7 @@ static void unlink_entry(struct nn_ns *ns, struct nn_inode *dir, uint32_t idx,
 {
     dir_remove(dir, idx);
     if (nn_inode_is_dir(in))
-        dir->nlink--;
+        dir->u.dir.nlink--;
     touch_dir(dir, now);
     inode_free(ns, in, &res->freed);
 }
@@ -347,12 +579,11 @@ static int lookup_entry(struct nn_ns *ns, uint64_t parent, const char *name, str
 
     if (rc < 0)
         return rc;
-    if (!valid_name(name))
+    if (!nn_ns_name_is_valid(name))
         return -EINVAL;
     if (!dir_find(*dir, name, strlen(name), idx))
         return -ENOENT;
-    *in = ns_inode(ns, (*dir)->ents[*idx].ino);
-    ASSERT(*in != NULL);
+    *in = (*dir)->u.dir.ents[*idx];
     return 0;
 }
 
@@ -381,7 +612,7 @@ static int apply_rmdir(struct nn_ns *ns, const struct nn_op *op, struct nn_op_re
         return rc;
     if (!nn_inode_is_dir(in))
         return -ENOTDIR;
-    if (in->ent_count)
+    if (in->count)
         return -ENOTEMPTY;
     res->ino = in->ino;
     unlink_entry(ns, dir, idx, in, res, op->now_ms);
@@ -412,7 +643,7 @@ static int rename_check_target(const struct nn_inode *src, const struct nn_inode
         return -ENOTDIR;
     if (!nn_inode_is_dir(src) && nn_inode_is_dir(dst))
         return -EISDIR;
-    if (nn_inode_is_dir(dst) && dst->ent_count)
+    if (nn_inode_is_dir(dst) && dst->count)
         return -ENOTEMPTY;
     return 0;
 }
@@ -424,12 +655,14 @@ static void rename_move(struct nn_ns *ns, struct nn_inode *sdir, uint32_t sidx,
     uint32_t didx;
 
     dir_remove(sdir, sidx);
+    if (strcmp(in->name, op->new_name) != 0)
+        in = inode_rename(ns, in, op->new_name);
     int found = dir_find(ddir, op->new_name, strlen(op->new_name), &didx);
     ASSERT(!found);
-    dir_insert(ddir, didx, op->new_name, in->ino);
+    dir_insert(ddir, didx, in);
     if (nn_inode_is_dir(in)) {
-        sdir->nlink--;
-        ddir->nlink++;
+        sdir->u.dir.nlink--;
+        ddir->u.dir.nlink++;
     }
     in->parent = ddir->ino;
     in->ctime_ms = op->now_ms;
@@ -448,12 +681,12 @@ static int apply_rename(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
     rc = parent_dir(ns, op->new_parent, &ddir);
     if (rc < 0)
         return rc;
-    if (!valid_name(op->new_name))
+    if (!nn_ns_name_is_valid(op->new_name))
         return -EINVAL;
     if (nn_inode_is_dir(in) && is_within(ns, ddir->ino, in->ino))
         return -EINVAL;
     if (dir_find(ddir, op->new_name, strlen(op->new_name), &didx))
-        dst = ns_inode(ns, ddir->ents[didx].ino);
+        dst = ddir->u.dir.ents[didx];
     if (dst == in)
         return 0; /* same entry: rename(2) does nothing */
     if (dst && (rc = rename_check_target(in, dst, op->flags)) < 0)
@@ -479,9 +712,10 @@ static int apply_setattr(struct nn_ns *ns, const struct nn_op *op, struct nn_op_
             return -EISDIR;
         if (op->size != 0)
             return -EOPNOTSUPP; /* arbitrary truncation comes with block reopening */
-        if (in->lease_holder && (op->client[0] == '\0' || !holds_lease(in, op->client)))
+        if ((in->flags & NN_INODE_OPEN) &&
+            (op->client[0] == '\0' || !holds_lease(ns, in, op->client)))
             return -ERR_LEASE;
-        if (in->blk_count && !in->blks[in->blk_count - 1].is_committed)
+        if (in->flags & NN_INODE_LAST_OPEN)
             return -EBUSY;
         file_truncate(ns, in, res, op->now_ms);
     }
@@ -509,7 +743,7 @@ static int leased_file(struct nn_ns *ns, const struct nn_op *op, struct nn_inode
         return -ENOENT;
     if (nn_inode_is_dir(in))
         return -EISDIR;
-    if (!holds_lease(in, op->client))
+    if (!holds_lease(ns, in, op->client))
         return -ERR_LEASE;
     *out = in;
     return 0;
@@ -518,8 +752,8 @@ static int leased_file(struct nn_ns *ns, const struct nn_op *op, struct nn_inode
 /* Validates that blk names the file's last, uncommitted block (blk.id 0: there is none). */
 static int check_last_block(const struct nn_inode *in, struct wire_blk blk, uint64_t len)
 {
-    const struct nn_blkref *last = in->blk_count ? &in->blks[in->blk_count - 1] : NULL;
-    int has_open = last && !last->is_committed;
+    const struct nn_blkrec *last = in->count ? &file_blks_c(in)[in->count - 1] : NULL;
+    int has_open = (in->flags & NN_INODE_LAST_OPEN) != 0;
 
     if (blk.id == 0)
         return has_open ? -EINVAL : 0;
@@ -527,7 +761,7 @@ static int check_last_block(const struct nn_inode *in, struct wire_blk blk, uint
         return -EINVAL;
     if (last->gen != blk.gen)
         return -ERR_STALE_GEN;
-    if (len > in->block_size)
+    if (len > nn_inode_block_size(in))
         return -EINVAL;
     return 0;
 }
@@ -536,9 +770,9 @@ static void commit_last_block(struct nn_inode *in, struct wire_blk blk, uint64_t
 {
     if (blk.id == 0)
         return;
-    struct nn_blkref *last = &in->blks[in->blk_count - 1];
+    struct nn_blkrec *last = &file_blks(in)[in->count - 1];
     last->len = len;
-    last->is_committed = 1;
+    in->flags &= (uint8_t)~NN_INODE_LAST_OPEN;
     in->size += len;
 }
 
@@ -553,16 +787,12 @@ static int apply_add_block(struct nn_ns *ns, const struct nn_op *op, struct nn_o
     if (rc < 0)
         return rc;
     commit_last_block(in, op->blk, op->blk_len);
-    if (in->blk_count == in->blk_cap) {
-        in->blk_cap = in->blk_cap ? in->blk_cap * 2 : 2;
-        in->blks = xrealloc(in->blks, in->blk_cap * sizeof(*in->blks));
-    }
-    struct nn_blkref *b = &in->blks[in->blk_count++];
-    *b = (struct nn_blkref){ .id = ns->next_blk_id++, .gen = 1 };
+    struct nn_blkrec b = { .id = ns->next_blk_id++, .gen = 1 };
+    nn_ns_blk_append(in, b, 0);
     ns->blk_count++;
     in->mtime_ms = in->ctime_ms = op->now_ms;
     res->ino = in->ino;
-    res->blk = (struct wire_blk){ b->id, b->gen };
+    res->blk = (struct wire_blk){ b.id, b.gen };
     res->blk_offset = in->size;
     return 0;
 }
@@ -578,8 +808,7 @@ static int apply_complete(struct nn_ns *ns, const struct nn_op *op, struct nn_op
     if (rc < 0)
         return rc;
     commit_last_block(in, op->blk, op->blk_len);
-    free(in->lease_holder);
-    in->lease_holder = NULL;
+    lease_clear(ns, in);
     in->mtime_ms = in->ctime_ms = op->now_ms;
     res->ino = in->ino;
     return 0;
@@ -605,258 +834,6 @@ int nn_ns_apply(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *r
     return rc;
 }
 
-/* ---- edit-log record codec ---- */
-
-enum { NN_OP_CODEC_VERSION = 1 };
-
-static void put_cstr(struct buf *b, const char *s)
-{
-    buf_put_str(b, s);
-}
-
-static int get_cstr(struct cur *c, char *dst, size_t cap)
-{
-    uint32_t len;
-    const uint8_t *p = cur_get_bytes(c, &len, (uint32_t)(cap - 1));
-
-    if (!p)
-        return -ERR_PROTO;
-    memcpy(dst, p, len);
-    dst[len] = '\0';
-    return memchr(dst, '\0', len) ? -ERR_PROTO : 0;
-}
-
-void nn_op_encode(const struct nn_op *op, struct buf *out)
-{
-    buf_put_u8(out, NN_OP_CODEC_VERSION);
-    buf_put_u8(out, op->kind);
-    buf_put_u64(out, op->now_ms);
-    buf_put_u64(out, op->parent);
-    buf_put_u64(out, op->ino);
-    buf_put_u64(out, op->new_parent);
-    put_cstr(out, op->name);
-    put_cstr(out, op->new_name);
-    put_cstr(out, op->client);
-    buf_put_u32(out, op->mode);
-    buf_put_u32(out, op->uid);
-    buf_put_u32(out, op->gid);
-    buf_put_u32(out, op->flags);
-    buf_put_u64(out, op->size);
-    buf_put_u64(out, op->atime_ms);
-    buf_put_u64(out, op->mtime_ms);
-    buf_put_u64(out, op->block_size);
-    buf_put_u16(out, op->replication);
-    buf_put_u64(out, op->blk.id);
-    buf_put_u64(out, op->blk.gen);
-    buf_put_u64(out, op->blk_len);
-}
-
-int nn_op_decode(const void *p, size_t len, struct nn_op *op)
-{
-    struct cur c;
-    int rc = 0;
-
-    memset(op, 0, sizeof(*op));
-    cur_init(&c, p, len);
-    if (cur_get_u8(&c) != NN_OP_CODEC_VERSION)
-        return -ERR_PROTO;
-    op->kind = cur_get_u8(&c);
-    op->now_ms = cur_get_u64(&c);
-    op->parent = cur_get_u64(&c);
-    op->ino = cur_get_u64(&c);
-    op->new_parent = cur_get_u64(&c);
-    rc |= get_cstr(&c, op->name, sizeof(op->name));
-    rc |= get_cstr(&c, op->new_name, sizeof(op->new_name));
-    rc |= get_cstr(&c, op->client, sizeof(op->client));
-    op->mode = cur_get_u32(&c);
-    op->uid = cur_get_u32(&c);
-    op->gid = cur_get_u32(&c);
-    op->flags = cur_get_u32(&c);
-    op->size = cur_get_u64(&c);
-    op->atime_ms = cur_get_u64(&c);
-    op->mtime_ms = cur_get_u64(&c);
-    op->block_size = cur_get_u64(&c);
-    op->replication = cur_get_u16(&c);
-    op->blk.id = cur_get_u64(&c);
-    op->blk.gen = cur_get_u64(&c);
-    op->blk_len = cur_get_u64(&c);
-    if (rc || cur_finish(&c) < 0 || op->kind == 0 || op->kind > NN_OP_KIND_MAX)
-        return -ERR_PROTO;
-    return 0;
-}
-
-/* ---- checkpoint image ---- */
-
-enum { NN_IMAGE_MAGIC = 0x49534644 /* "DFSI" */, NN_IMAGE_VERSION = 1 };
-
-static void image_put_inode(struct buf *b, const struct nn_inode *in, const char *name)
-{
-    buf_put_u64(b, in->ino);
-    buf_put_u64(b, in->parent);
-    put_cstr(b, name);
-    buf_put_u32(b, in->mode);
-    buf_put_u32(b, in->uid);
-    buf_put_u32(b, in->gid);
-    buf_put_u64(b, in->atime_ms);
-    buf_put_u64(b, in->mtime_ms);
-    buf_put_u64(b, in->ctime_ms);
-    buf_put_u64(b, in->block_size);
-    buf_put_u16(b, in->replication);
-    put_cstr(b, in->lease_holder ? in->lease_holder : "");
-    buf_put_u32(b, in->blk_count);
-    for (uint32_t i = 0; i < in->blk_count; i++) {
-        buf_put_u64(b, in->blks[i].id);
-        buf_put_u64(b, in->blks[i].gen);
-        buf_put_u64(b, in->blks[i].len);
-        buf_put_u8(b, in->blks[i].is_committed);
-    }
-}
-
-/* Depth-first from the root with an explicit stack, so parents precede children. */
-void nn_ns_image_encode(const struct nn_ns *ns, struct buf *out)
-{
-    struct nn_dirent *stack = xmalloc(sizeof(*stack) * (ns->inodes.count + 1));
-    size_t depth = 0;
-
-    buf_put_u32(out, NN_IMAGE_MAGIC);
-    buf_put_u16(out, NN_IMAGE_VERSION);
-    buf_put_u64(out, ns->next_ino);
-    buf_put_u64(out, ns->next_blk_id);
-    buf_put_u64(out, ns->inodes.count);
-    stack[depth++] = (struct nn_dirent){ .name = "", .ino = NN_ROOT_INO };
-    while (depth) {
-        struct nn_dirent e = stack[--depth];
-        const struct nn_inode *in = ns_inode(ns, e.ino);
-        ASSERT(in != NULL);
-        image_put_inode(out, in, e.name);
-        for (uint32_t i = 0; i < in->ent_count; i++)
-            stack[depth++] = in->ents[i];
-    }
-    free(stack);
-}
-
-struct image_rec {
-    uint64_t ino;
-    uint64_t parent;
-    char name[WIRE_NAME_MAX + 1];
-    char lease[WIRE_ID_MAX + 1];
-    uint32_t blk_count;
-};
-
-/* Links a decoded inode into its parent directory; -ERR_CORRUPT if that is impossible. */
-static int image_link(struct nn_ns *ns, const struct image_rec *r, struct nn_inode **out)
-{
-    struct nn_inode *dir = ns_inode(ns, r->parent), *in;
-    uint32_t idx;
-
-    if (r->ino == NN_ROOT_INO) {
-        *out = ns_inode(ns, NN_ROOT_INO);
-        return r->parent == NN_ROOT_INO && r->name[0] == '\0' ? 0 : -ERR_CORRUPT;
-    }
-    if (!dir || !nn_inode_is_dir(dir) || r->ino == 0 || ns_inode(ns, r->ino) ||
-        r->ino >= ns->next_ino ||
-        !valid_name(r->name) || dir_find(dir, r->name, strlen(r->name), &idx))
-        return -ERR_CORRUPT;
-    in = xcalloc(1, sizeof(*in));
-    in->ino = r->ino;
-    in->parent = r->parent;
-    u64map_put(&ns->inodes, r->ino, in);
-    dir_insert(dir, idx, r->name, r->ino);
-    *out = in;
-    return 0;
-}
-
-static void image_get_fields(struct cur *c, struct nn_inode *in)
-{
-    in->mode = cur_get_u32(c);
-    in->uid = cur_get_u32(c);
-    in->gid = cur_get_u32(c);
-    in->atime_ms = cur_get_u64(c);
-    in->mtime_ms = cur_get_u64(c);
-    in->ctime_ms = cur_get_u64(c);
-    in->block_size = cur_get_u64(c);
-    in->replication = cur_get_u16(c);
-}
-
-static int image_get_blocks(struct nn_ns *ns, struct cur *c, struct nn_inode *in, uint32_t n)
-{
-    if (n > cur_remaining(c) / 25 || (n && nn_inode_is_dir(in)))
-        return -ERR_CORRUPT;
-    in->blks = n ? xcalloc(n, sizeof(*in->blks)) : NULL;
-    in->blk_cap = n;
-    for (uint32_t i = 0; i < n; i++) {
-        struct nn_blkref *b = &in->blks[in->blk_count++];
-        b->id = cur_get_u64(c);
-        b->gen = cur_get_u64(c);
-        b->len = cur_get_u64(c);
-        b->is_committed = cur_get_u8(c);
-        if (b->id == 0 || b->id >= ns->next_blk_id || b->len > in->block_size ||
-            b->is_committed > 1 || (!b->is_committed && (i + 1 != n || !in->lease_holder)))
-            return -ERR_CORRUPT;
-        if (b->is_committed)
-            in->size += b->len;
-    }
-    ns->blk_count += n;
-    return c->err ? -ERR_CORRUPT : 0;
-}
-
-static int image_get_inode(struct nn_ns *ns, struct cur *c)
-{
-    struct image_rec r;
-    struct nn_inode *in;
-    int rc;
-
-    r.ino = cur_get_u64(c);
-    r.parent = cur_get_u64(c);
-    if (get_cstr(c, r.name, sizeof(r.name)) < 0)
-        return -ERR_CORRUPT;
-    rc = image_link(ns, &r, &in);
-    if (rc < 0)
-        return rc;
-    image_get_fields(c, in);
-    if (get_cstr(c, r.lease, sizeof(r.lease)) < 0 || c->err)
-        return -ERR_CORRUPT;
-    if ((!S_ISDIR(in->mode) && !S_ISREG(in->mode)) ||
-        (in->ino == NN_ROOT_INO && (!S_ISDIR(in->mode) || r.lease[0])))
-        return -ERR_CORRUPT;
-    if (in->ino != NN_ROOT_INO) {
-        in->nlink = S_ISDIR(in->mode) ? 2 : 1;
-        if (S_ISDIR(in->mode)) {
-            ns->dir_count++;
-            ns_inode(ns, r.parent)->nlink++;
-        } else {
-            ns->file_count++;
-        }
-    }
-    if (r.lease[0])
-        in->lease_holder = xstrdup(r.lease);
-    r.blk_count = cur_get_u32(c);
-    return image_get_blocks(ns, c, in, r.blk_count);
-}
-
-int nn_ns_image_decode(struct nn_ns *ns, const void *p, size_t len)
-{
-    struct cur c;
-
-    cur_init(&c, p, len);
-    if (cur_get_u32(&c) != NN_IMAGE_MAGIC || cur_get_u16(&c) != NN_IMAGE_VERSION)
-        return -ERR_CORRUPT;
-    ns->next_ino = cur_get_u64(&c);
-    ns->next_blk_id = cur_get_u64(&c);
-    uint64_t count = cur_get_u64(&c);
-    if (c.err || count == 0 || ns->next_ino <= NN_ROOT_INO || ns->next_blk_id == 0)
-        return -ERR_CORRUPT;
-    for (uint64_t i = 0; i < count; i++) {
-        int rc = image_get_inode(ns, &c);
-        if (rc < 0)
-            return rc;
-    }
-    if (cur_finish(&c) < 0 || ns->inodes.count != count)
-        return -ERR_CORRUPT;
-    if (!S_ISDIR(ns_inode(ns, NN_ROOT_INO)->mode))
-        return -ERR_CORRUPT;
-    return 0;
-}
 
 /* ---- invariants ---- */
 
@@ -864,51 +841,59 @@ static void assert_dir_valid(const struct nn_ns *ns, const struct nn_inode *dir)
 {
     uint32_t subdirs = 0;
 
-    for (uint32_t i = 0; i < dir->ent_count; i++) {
-        const struct nn_inode *child = ns_inode(ns, dir->ents[i].ino);
-        ASSERT(child != NULL);
+    ASSERT(dir->count <= dir->u.dir.ent_cap || dir->count == 0);
+    for (uint32_t i = 0; i < dir->count; i++) {
+        const struct nn_inode *child = dir->u.dir.ents[i];
+        ASSERT(ns_inode(ns, child->ino) == child);
         ASSERT(child->parent == dir->ino);
-        ASSERT(valid_name(dir->ents[i].name));
+        ASSERT(child->name_len == strlen(child->name));
+        ASSERT(nn_ns_name_is_valid(child->name));
         if (i > 0)
-            ASSERT(strcmp(dir->ents[i - 1].name, dir->ents[i].name) < 0);
+            ASSERT(strcmp(dir->u.dir.ents[i - 1]->name, child->name) < 0);
         subdirs += nn_inode_is_dir(child) ? 1 : 0;
     }
-    ASSERT(dir->nlink == 2 + subdirs);
+    ASSERT(dir->u.dir.nlink == 2 + subdirs);
+    ASSERT(!(dir->flags & (NN_INODE_OPEN | NN_INODE_LAST_OPEN)));
 }
 
-static void assert_file_valid(const struct nn_inode *f)
+static void assert_file_valid(const struct nn_ns *ns, const struct nn_inode *f)
 {
+    const struct nn_blkrec *b = file_blks_c(f);
     uint64_t size = 0;
 
-    ASSERT(f->ent_count == 0);
-    for (uint32_t i = 0; i < f->blk_count; i++) {
-        if (f->blks[i].is_committed)
-            size += f->blks[i].len;
-        else
-            ASSERT(i + 1 == f->blk_count && f->lease_holder != NULL);
+    for (uint32_t i = 0; i < f->count; i++) {
+        if (i > 0)
+            ASSERT(b[i - 1].id < b[i].id);
+        ASSERT(b[i].id != 0 && b[i].id < ns->next_blk_id);
+        if (nn_inode_blk(f, i).is_committed)
+            size += b[i].len;
     }
+    if (f->flags & NN_INODE_LAST_OPEN)
+        ASSERT(f->count > 0 && (f->flags & NN_INODE_OPEN));
+    ASSERT((nn_ns_lease_holder(ns, f) != NULL) == ((f->flags & NN_INODE_OPEN) != 0));
     ASSERT(size == f->size);
 }
 
 void nn_ns_assert_valid(const struct nn_ns *ns)
 {
-    size_t pos = 0, entries = 0, files = 0, blocks = 0;
-    struct u64map_slot *s;
+    size_t pos = 0, entries = 0, files = 0, blocks = 0, open = 0;
+    const struct nn_inode *in;
 
     ASSERT(ns_inode(ns, NN_ROOT_INO) && nn_inode_is_dir(ns_inode(ns, NN_ROOT_INO)));
-    while ((s = u64map_next(&ns->inodes, &pos)) != NULL) {
-        const struct nn_inode *in = s->val;
-        ASSERT(in->ino == s->key && in->ino < ns->next_ino);
+    while ((in = nn_ns_next(ns, &pos)) != NULL) {
+        ASSERT(in->ino != 0 && in->ino < ns->next_ino);
         if (nn_inode_is_dir(in)) {
             assert_dir_valid(ns, in);
-            entries += in->ent_count;
+            entries += in->count;
         } else {
-            assert_file_valid(in);
+            assert_file_valid(ns, in);
             files++;
-            blocks += in->blk_count;
+            blocks += in->count;
+            open += (in->flags & NN_INODE_OPEN) != 0;
         }
     }
     ASSERT(entries + 1 == ns->inodes.count);
     ASSERT(files == ns->file_count && blocks == ns->blk_count);
     ASSERT(ns->dir_count + ns->file_count == ns->inodes.count);
+    ASSERT(open == ns->leases.count);
 }

@@ -5,10 +5,16 @@
  *
  * Invariants (checked by nn_ns_assert_valid()): inode 1 is the root directory; every other
  * inode is reachable through exactly one directory entry (no hard links yet), whose parent is
- * a directory; a directory's entries are sorted bytewise by name and unique; a directory's
- * nlink = 2 + its subdirectory count; a file's size = sum of its committed block lengths and
- * only its last block may be uncommitted, and only while the file is open (has a lease holder).
- * Single-threaded: owned by the namenode loop. */
+ * a directory, and carries that entry's name; a directory's entries are sorted bytewise by name
+ * and unique; a directory's nlink = 2 + its subdirectory count; a file's size = sum of its
+ * committed block lengths, its block ids ascend, and only its last block may be uncommitted,
+ * and only while the file is open (has a lease holder); exactly the open files have an entry
+ * in the lease map.
+ *
+ * Memory is the namenode's limit on the number of files, so the layout is compact (about
+ * 100 bytes and one allocation per one-block file): see struct nn_inode. Inode pointers are
+ * valid until the next nn_ns_apply() (a rename moves the inode). Single-threaded: owned by
+ * the namenode loop. */
 #ifndef DFS_NN_NS_H
 #define DFS_NN_NS_H
 
@@ -16,6 +22,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "nn_otab.h"
 #include "u64map.h"
 #include "wire.h"
 
@@ -73,6 +80,15 @@ struct nn_op_result {
     struct nn_blk_list freed; /* caller-owned: nn_blk_list_fini() */
 };
 
+/* One block of a file as the namespace stores it. A file's blocks are in ascending id order
+ * (ids come from one counter that only grows); only the last may be uncommitted. */
+struct nn_blkrec {
+    uint64_t id;
+    uint64_t gen;
+    uint64_t len; /* committed length; 0 while uncommitted */
+};
+
+/* A block of a file as read through nn_inode_blk(). */
 struct nn_blkref {
     uint64_t id;
     uint64_t gen;
@@ -80,35 +96,47 @@ struct nn_blkref {
     uint8_t is_committed;
 };
 
-struct nn_dirent {
-    char *name; /* owned */
-    uint64_t ino;
+enum {
+    NN_BLOCK_UNIT = 64 * 1024, /* block sizes are whole multiples of this */
+    NN_INODE_OPEN = 1,         /* flags: a client holds the write lease (ns->leases) */
+    NN_INODE_LAST_OPEN = 2,    /* flags: the file's last block is not committed yet */
 };
 
+/* One inode, sized for its name: about 100 bytes for a file with one block. Directories and
+ * files share the header; u holds what only one of them needs. The name (of the one entry that
+ * names the inode; the root's is empty) is stored inline and NUL-terminated, so a rename
+ * reallocates the inode: pointers to an inode are held only by the inode table and by its
+ * parent's entry array, and both are updated then. */
 struct nn_inode {
-    uint64_t ino;
+    uint64_t ino;    /* first: the inode table's key */
     uint64_t parent; /* directory holding this inode's entry; root: itself */
-    uint32_t mode;
-    uint32_t uid;
-    uint32_t gid;
-    uint32_t nlink;
-    uint64_t size;
+    uint64_t size;   /* files: sum of committed block lengths; directories: 0 */
     uint64_t atime_ms;
     uint64_t mtime_ms;
     uint64_t ctime_ms;
-    uint64_t block_size;
+    uint32_t mode;
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t block_units; /* block size / NN_BLOCK_UNIT */
+    uint32_t count;       /* files: blocks; directories: entries */
     uint16_t replication;
-    char *lease_holder; /* owned; NULL when the file is not open for writing */
-    struct nn_dirent *ents; /* directories: sorted by name */
-    uint32_t ent_count;
-    uint32_t ent_cap;
-    struct nn_blkref *blks; /* files */
-    uint32_t blk_count;
-    uint32_t blk_cap;
+    uint8_t flags;    /* NN_INODE_* */
+    uint8_t name_len; /* <= WIRE_NAME_MAX */
+    union {
+        struct nn_blkrec one;   /* files with count <= 1 */
+        struct nn_blkrec *many; /* files with count >= 2: capacity nn_ns_blk_cap(count) */
+        struct {
+            struct nn_inode **ents; /* sorted bytewise by the children's names */
+            uint32_t ent_cap;
+            uint32_t nlink;
+        } dir;
+    } u;
+    char name[];
 };
 
 struct nn_ns {
-    struct u64map inodes; /* ino -> struct nn_inode * (owned) */
+    struct nn_otab inodes; /* ino -> struct nn_inode * (owned) */
+    struct u64map leases;  /* ino -> char * lease holder (owned), open files only */
     uint64_t next_ino;
     uint64_t next_blk_id;
     uint64_t file_count;
@@ -132,17 +160,39 @@ int nn_ns_lookup(const struct nn_ns *ns, uint64_t parent, const char *name, size
 /* Index of the first entry of dir whose name sorts after `after` (len 0: the first entry). */
 uint32_t nn_ns_dir_seek(const struct nn_inode *dir, const char *after, size_t after_len);
 void nn_ns_attr(const struct nn_inode *in, struct wire_attr *out);
+/* Iteration over every inode: start with *pos = 0; NULL at the end. The namespace must not
+ * change during an iteration. */
+const struct nn_inode *nn_ns_next(const struct nn_ns *ns, size_t *pos);
+/* The client holding in's write lease, or NULL when the file is not open for writing. The
+ * string is owned by ns and lives until the lease ends. */
+const char *nn_ns_lease_holder(const struct nn_ns *ns, const struct nn_inode *in);
+/* The block of file ino with this id: 0 and *out, or -ENOENT (no such file or block). */
+int nn_ns_find_blk(const struct nn_ns *ns, uint64_t ino, uint64_t id, struct nn_blkref *out);
+
 int nn_inode_is_dir(const struct nn_inode *in);
+uint32_t nn_inode_nlink(const struct nn_inode *in);
+uint64_t nn_inode_block_size(const struct nn_inode *in);
+/* Directories: entry count and entry i (i < count), in name order. Files have none. */
+uint32_t nn_inode_ent_count(const struct nn_inode *in);
+const struct nn_inode *nn_inode_ent(const struct nn_inode *dir, uint32_t i);
+/* Files: block count and block i (i < count), in file order. Directories have none. */
+uint32_t nn_inode_blk_count(const struct nn_inode *in);
+struct nn_blkref nn_inode_blk(const struct nn_inode *in, uint32_t i);
 
-/* Checkpoint image: the whole namespace, self-describing and versioned (docs/ON-DISK.md).
- * Decode returns -ERR_CORRUPT on any inconsistency; ns must be freshly nn_ns_init()ed and is
- * left in a state safe to fini on failure. */
-void nn_ns_image_encode(const struct nn_ns *ns, struct buf *out);
-int nn_ns_image_decode(struct nn_ns *ns, const void *p, size_t len);
+/* ---- for nn_ns_image.c (the image decoder builds the tree through these) ---- */
 
-/* Edit-log record body for one op, and its decoder (-ERR_PROTO on malformed input). */
-void nn_op_encode(const struct nn_op *op, struct buf *out);
-int nn_op_decode(const void *p, size_t len, struct nn_op *op);
+int nn_ns_name_is_valid(const char *name);
+struct nn_inode *nn_ns_inode_mut(const struct nn_ns *ns, uint64_t ino);
+/* Is there an entry `name` in directory dir? */
+int nn_ns_dir_has(const struct nn_inode *dir, const char *name);
+/* Creates inode ino (not in use) named name (valid, not in dir) in directory dir, with
+ * everything else zero; counts it as neither file nor directory yet. */
+struct nn_inode *nn_ns_link_new(struct nn_ns *ns, struct nn_inode *dir, const char *name,
+                                uint64_t ino);
+/* Gives file in a write lease held by client (non-empty); in has none. */
+void nn_ns_lease_set(struct nn_ns *ns, struct nn_inode *in, const char *client);
+/* Appends block rec to file in (ids ascending); is_committed 0 only for the last one. */
+void nn_ns_blk_append(struct nn_inode *in, struct nn_blkrec rec, int is_committed);
 
 /* O(n) invariant check; panics on violation. */
 void nn_ns_assert_valid(const struct nn_ns *ns);

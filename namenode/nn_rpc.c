@@ -27,16 +27,6 @@ void nn_session_init(struct nn_session *s)
 
 /* ---- shared helpers ---- */
 
-static void blk_commit(struct nn_state *st, struct wire_blk blk, uint64_t len)
-{
-    struct nn_blk *b = nn_blocks_get(&st->blocks, blk.id);
-
-    if (blk.id == 0 || !b)
-        return;
-    b->len = len;
-    b->is_committed = 1;
-}
-
 /* Forgets freed blocks and orders their replicas deleted. */
 static void release_blocks(struct nn_state *st, const struct nn_blk_list *freed)
 {
@@ -60,6 +50,7 @@ static int apply_logged(struct nn_state *st, const struct nn_op *op, struct nn_o
         release_blocks(st, &res->freed);
     }
     nn_blk_list_fini(&res->freed);
+    DEBUG_ASSERT((nn_blocks_assert_valid(&st->blocks), 1));
     return rc;
 }
 
@@ -152,11 +143,13 @@ static int h_readdir(struct nn_state *st, struct nn_session *s, const struct wir
         return -ENOTDIR;
     uint32_t max = m.max == 0 || m.max > WIRE_READDIR_MAX ? WIRE_READDIR_MAX : m.max;
     uint32_t idx = nn_ns_dir_seek(dir, m.after.p, m.after.len);
-    uint32_t n = dir->ent_count - idx < max ? dir->ent_count - idx : max;
-    wire_nn_readdir_ok_begin(out, idx + n == dir->ent_count);
+    uint32_t count = nn_inode_ent_count(dir);
+    uint32_t n = count - idx < max ? count - idx : max;
+    wire_nn_readdir_ok_begin(out, idx + n == count);
     for (uint32_t i = idx; i < idx + n; i++) {
-        struct wire_nn_dirent e = { .name = wire_str_c(dir->ents[i].name) };
-        nn_ns_attr(nn_ns_get(&st->ns, dir->ents[i].ino), &e.attr);
+        const struct nn_inode *child = nn_inode_ent(dir, i);
+        struct wire_nn_dirent e = { .name = { .p = child->name, .len = child->name_len } };
+        nn_ns_attr(child, &e.attr);
         wire_nn_readdir_ok_put(out, body, &e);
     }
     return 0;
@@ -191,7 +184,7 @@ static int h_statfs(struct nn_state *st, struct nn_session *s, const struct wire
     return 0;
 }
 
-/* Locations of b on live datanodes. */
+/* Locations of b (NULL: none) on live datanodes. */
 static uint32_t live_locs(const struct nn_state *st, const struct nn_blk *b,
                           struct wire_dn_addr *locs)
 {
@@ -219,17 +212,19 @@ static int h_get_blocks(struct nn_state *st, struct nn_session *s, const struct 
         return -EISDIR;
     uint64_t end = m.len == 0 || m.len > UINT64_MAX - m.offset ? UINT64_MAX : m.offset + m.len;
     wire_nn_get_blocks_ok_begin(out, in->size);
-    for (uint32_t i = 0; i < in->blk_count && n < WIRE_LOCATED_MAX; i++) {
-        const struct nn_blkref *r = &in->blks[i];
-        if (!r->is_committed)
+    for (uint32_t i = 0; i < nn_inode_blk_count(in) && n < WIRE_LOCATED_MAX; i++) {
+        struct nn_blkref r = nn_inode_blk(in, i);
+        struct nn_blk b;
+        if (!r.is_committed)
             break;
-        if (off + r->len > m.offset && off < end) {
-            struct wire_located_blk e = { .blk = { r->id, r->gen }, .offset = off, .len = r->len };
-            e.loc_count = live_locs(st, nn_blocks_get(&st->blocks, r->id), e.locs);
+        if (off + r.len > m.offset && off < end) {
+            struct wire_located_blk e = { .blk = { r.id, r.gen }, .offset = off, .len = r.len };
+            int has_blk = nn_blocks_get(&st->blocks, r.id, &b) == 0;
+            e.loc_count = live_locs(st, has_blk ? &b : NULL, e.locs);
             wire_nn_get_blocks_ok_put(out, body, &e);
             n++;
         }
-        off += r->len;
+        off += r.len;
     }
     return 0;
 }
@@ -238,12 +233,11 @@ static uint64_t under_replicated(const struct nn_state *st)
 {
     size_t pos = 0;
     uint64_t n = 0;
-    struct u64map_slot *slot;
+    struct nn_blk b;
     struct wire_dn_addr locs[NN_LOCS_MAX];
 
-    while ((slot = u64map_next(&st->blocks.map, &pos)) != NULL) {
-        const struct nn_blk *b = slot->val;
-        if (b->is_committed && live_locs(st, b, locs) < b->replication)
+    while (nn_blocks_next(&st->blocks, &pos, &b)) {
+        if (b.is_committed && live_locs(st, &b, locs) < b.replication)
             n++;
     }
     return n;
@@ -439,8 +433,7 @@ static int h_add_block(struct nn_state *st, struct nn_session *s, const struct w
     if (rc < 0)
         return rc;
     const struct nn_inode *in = nn_ns_get(&st->ns, m.ino);
-    blk_commit(st, m.prev, m.prev_len);
-    nn_blocks_add(&st->blocks, res.blk, m.ino, (uint8_t)in->replication);
+    nn_blocks_add(&st->blocks, res.blk.id, m.ino);
     struct wire_nn_add_block_ok r = { .blk = res.blk, .offset = res.blk_offset };
     r.target_count = (uint32_t)nn_place_choose(cands, ncand, res.blk.id, in->replication, chosen);
     for (uint32_t i = 0; i < r.target_count; i++)
@@ -464,7 +457,6 @@ static int h_complete(struct nn_state *st, struct nn_session *s, const struct wi
     int rc = apply_logged(st, &op, &res);
     if (rc < 0)
         return rc;
-    blk_commit(st, m.last, m.last_len);
     return reply_attr(st, m.ino, out);
 }
 
@@ -610,18 +602,14 @@ int nn_rpc_dispatch(struct nn_state *st, struct nn_session *s, const struct wire
 int nn_state_rebuild_blocks(struct nn_state *st)
 {
     size_t pos = 0;
-    struct u64map_slot *s;
+    const struct nn_inode *in;
 
-    while ((s = u64map_next(&st->ns.inodes, &pos)) != NULL) {
-        const struct nn_inode *in = s->val;
-        for (uint32_t i = 0; i < in->blk_count; i++) {
-            const struct nn_blkref *r = &in->blks[i];
-            if (nn_blocks_get(&st->blocks, r->id))
+    while ((in = nn_ns_next(&st->ns, &pos)) != NULL) {
+        for (uint32_t i = 0; i < nn_inode_blk_count(in); i++) {
+            struct nn_blkref r = nn_inode_blk(in, i);
+            if (nn_blocks_has(&st->blocks, r.id))
                 return -ERR_CORRUPT; /* two files claim one block: a damaged image */
-            struct nn_blk *b = nn_blocks_add(&st->blocks, (struct wire_blk){ r->id, r->gen },
-                                             in->ino, (uint8_t)in->replication);
-            b->len = r->len;
-            b->is_committed = r->is_committed;
+            nn_blocks_add(&st->blocks, r.id, in->ino);
         }
     }
     return 0;

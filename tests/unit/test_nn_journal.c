@@ -16,6 +16,7 @@
 #include "err.h"
 #include "nn_journal.h"
 #include "nn_ns.h"
+#include "nn_ns_image.h"
 
 enum { BS = 64 * 1024, T0 = 5000 };
 
@@ -167,10 +168,11 @@ static void pick_prev(const struct nn_ns *ns, struct nn_op *op)
 {
     const struct nn_inode *in = nn_ns_get(ns, op->ino);
 
-    if (!in || in->blk_count == 0 || in->blks[in->blk_count - 1].is_committed)
+    if (!in || nn_inode_blk_count(in) == 0 ||
+        nn_inode_blk(in, nn_inode_blk_count(in) - 1).is_committed)
         return;
-    const struct nn_blkref *last = &in->blks[in->blk_count - 1];
-    op->blk = (struct wire_blk){ last->id, last->gen + (rng_below(20) == 0) };
+    struct nn_blkref last = nn_inode_blk(in, nn_inode_blk_count(in) - 1);
+    op->blk = (struct wire_blk){ last.id, last.gen + (rng_below(20) == 0) };
     op->blk_len = rng_below(BS + 1);
 }
 

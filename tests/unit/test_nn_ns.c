@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "err.h"
 #include "nn_ns.h"
+#include "nn_ns_image.h"
 #include "wire.h"
 
 enum { BS = 1 << 20, T0 = 1000 };
@@ -235,9 +236,9 @@ START_TEST(test_nn_ns_init_has_only_root_dir)
     ck_assert_ptr_nonnull(root);
     ck_assert(S_ISDIR(root->mode));
     ck_assert_uint_eq(root->mode & 07777, 0755);
-    ck_assert_uint_eq(root->nlink, 2);
+    ck_assert_uint_eq(nn_inode_nlink(root), 2);
     ck_assert_uint_eq(root->mtime_ms, T0);
-    ck_assert_uint_eq(root->ent_count, 0);
+    ck_assert_uint_eq(nn_inode_ent_count(root), 0);
     ck_assert_uint_eq(ns.dir_count, 1);
     ck_assert_uint_eq(ns.file_count, 0);
     ck_assert_ptr_null(nn_ns_get(&ns, 0));
@@ -258,9 +259,9 @@ START_TEST(test_nn_ns_mkdir_then_lookup_finds_it)
     ck_assert_uint_eq(in->mode, S_IFDIR | 0750);
     ck_assert_uint_eq(in->uid, 11);
     ck_assert_uint_eq(in->gid, 22);
-    ck_assert_uint_eq(in->nlink, 2);
+    ck_assert_uint_eq(nn_inode_nlink(in), 2);
     ck_assert_uint_eq(in->parent, NN_ROOT_INO);
-    ck_assert_uint_eq(root->nlink, 3);
+    ck_assert_uint_eq(nn_inode_nlink(root), 3);
     ck_assert_uint_eq(root->mtime_ms, T0 + 1);
     nn_ns_attr(in, &attr);
     ck_assert_uint_eq(attr.ino, a);
@@ -283,14 +284,14 @@ START_TEST(test_nn_ns_create_makes_open_file_with_lease)
     ck_assert_ptr_nonnull(in);
     ck_assert_uint_eq(in->ino, f);
     ck_assert_uint_eq(in->mode, S_IFREG | 0644);
-    ck_assert_uint_eq(in->nlink, 1);
+    ck_assert_uint_eq(nn_inode_nlink(in), 1);
     ck_assert_uint_eq(in->size, 0);
-    ck_assert_uint_eq(in->block_size, BS);
+    ck_assert_uint_eq(nn_inode_block_size(in), BS);
     ck_assert_uint_eq(in->replication, 3);
-    ck_assert_str_eq(in->lease_holder, "client-1");
+    ck_assert_str_eq(nn_ns_lease_holder(&ns, in), "client-1");
     nn_ns_attr(in, &attr);
     ck_assert_uint_eq(attr.is_open, 1);
-    ck_assert_uint_eq(nn_ns_get(&ns, NN_ROOT_INO)->nlink, 2); /* files do not count */
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, NN_ROOT_INO)), 2); /* files do not count */
     ck_assert_uint_eq(ns.file_count, 1);
 }
 END_TEST
@@ -431,8 +432,8 @@ START_TEST(test_nn_ns_rename_moves_entry_between_dirs)
 
     op = op_rename(a, "sub", b, "sub2", 0);
     ck_assert_int_eq(apply(&op, NULL), 0);
-    ck_assert_uint_eq(nn_ns_get(&ns, a)->nlink, 2);
-    ck_assert_uint_eq(nn_ns_get(&ns, b)->nlink, 3);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, a)), 2);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, b)), 3);
     ck_assert_uint_eq(nn_ns_get(&ns, sub)->parent, b);
 
     /* Renaming within one directory. */
@@ -474,13 +475,13 @@ START_TEST(test_nn_ns_rename_dir_onto_empty_dir_replaces_it)
     uint64_t x = mkdir_ok(a, "x");
     struct nn_op op = op_rename(NN_ROOT_INO, "a", NN_ROOT_INO, "b", 0);
 
-    ck_assert_uint_eq(nn_ns_get(&ns, NN_ROOT_INO)->nlink, 4);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, NN_ROOT_INO)), 4);
     ck_assert_int_eq(apply(&op, NULL), 0);
     ck_assert_ptr_null(nn_ns_get(&ns, b));
     ck_assert_uint_eq(lookup(NN_ROOT_INO, "b")->ino, a);
     ck_assert_ptr_null(lookup(NN_ROOT_INO, "a"));
     ck_assert_uint_eq(lookup(a, "x")->ino, x);
-    ck_assert_uint_eq(nn_ns_get(&ns, NN_ROOT_INO)->nlink, 3);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, NN_ROOT_INO)), 3);
     ck_assert_uint_eq(ns.dir_count, 3);
 }
 END_TEST
@@ -593,7 +594,7 @@ START_TEST(test_nn_ns_rmdir_of_nonempty_dir_is_enotempty)
     expect_fail(&op, -ENOTEMPTY);
     op = op_name(NN_OP_RMDIR, d, "e");
     ck_assert_int_eq(apply(&op, NULL), 0);
-    ck_assert_uint_eq(nn_ns_get(&ns, d)->nlink, 2);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, d)), 2);
     op = op_name(NN_OP_RMDIR, NN_ROOT_INO, "d");
     ck_assert_int_eq(apply(&op, NULL), 0);
     ck_assert_ptr_null(nn_ns_get(&ns, d));
@@ -619,18 +620,18 @@ START_TEST(test_nn_ns_dir_nlink_counts_subdirs)
     mkdir_ok(NN_ROOT_INO, "c");
     create_ok(NN_ROOT_INO, "f", "c1");
     create_ok(NN_ROOT_INO, "g", "c1");
-    ck_assert_uint_eq(root->nlink, 5);
+    ck_assert_uint_eq(nn_inode_nlink(root), 5);
     struct nn_op op = op_name(NN_OP_RMDIR, NN_ROOT_INO, "c");
     ck_assert_int_eq(apply(&op, NULL), 0);
-    ck_assert_uint_eq(root->nlink, 4);
+    ck_assert_uint_eq(nn_inode_nlink(root), 4);
     op = op_rename(NN_ROOT_INO, "b", a, "b", 0);
     ck_assert_int_eq(apply(&op, NULL), 0);
-    ck_assert_uint_eq(root->nlink, 3);
-    ck_assert_uint_eq(nn_ns_get(&ns, a)->nlink, 3);
+    ck_assert_uint_eq(nn_inode_nlink(root), 3);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns, a)), 3);
     op = op_name(NN_OP_UNLINK, NN_ROOT_INO, "f");
     ck_assert_int_eq(apply(&op, NULL), 0);
-    ck_assert_uint_eq(root->nlink, 3);
-    ck_assert_uint_eq(lookup(NN_ROOT_INO, "g")->nlink, 1);
+    ck_assert_uint_eq(nn_inode_nlink(root), 3);
+    ck_assert_uint_eq(nn_inode_nlink(lookup(NN_ROOT_INO, "g")), 1);
 }
 END_TEST
 
@@ -653,12 +654,12 @@ START_TEST(test_nn_ns_add_block_and_complete_need_the_lease)
 
     struct wire_blk b = add_block_ok(f, "c1", no_blk, 0);
     complete_ok(f, "c1", b, 5);
-    ck_assert_ptr_null(nn_ns_get(&ns, f)->lease_holder);
+    ck_assert_ptr_null(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)));
     /* A closed file has no lease holder: nobody may add blocks until it is opened again. */
     op = op_blk(NN_OP_ADD_BLOCK, f, "c1", no_blk, 0);
     expect_fail(&op, -ERR_LEASE);
     ck_assert_int_eq(apply(&ow, NULL), 0);
-    ck_assert_str_eq(nn_ns_get(&ns, f)->lease_holder, "c2");
+    ck_assert_str_eq(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)), "c2");
     op = op_blk(NN_OP_ADD_BLOCK, f, "c2", no_blk, 0);
     ck_assert_int_eq(apply(&op, NULL), 0);
     /* Re-opening by the holder is allowed, but not while a block is being written. */
@@ -714,10 +715,10 @@ START_TEST(test_nn_ns_add_block_commits_previous_block_and_size)
     ck_assert_uint_eq(res.blk_offset, BS);
     const struct nn_inode *in = nn_ns_get(&ns, f);
     ck_assert_uint_eq(in->size, BS);
-    ck_assert_uint_eq(in->blk_count, 2);
-    ck_assert_uint_eq(in->blks[0].is_committed, 1);
-    ck_assert_uint_eq(in->blks[0].len, BS);
-    ck_assert_uint_eq(in->blks[1].is_committed, 0);
+    ck_assert_uint_eq(nn_inode_blk_count(in), 2);
+    ck_assert_uint_eq(nn_inode_blk(in, 0).is_committed, 1);
+    ck_assert_uint_eq(nn_inode_blk(in, 0).len, BS);
+    ck_assert_uint_eq(nn_inode_blk(in, 1).is_committed, 0);
 
     /* COMPLETE must name the open block too. */
     op = op_blk(NN_OP_COMPLETE, f, "c1", no_blk, 0);
@@ -726,8 +727,8 @@ START_TEST(test_nn_ns_add_block_commits_previous_block_and_size)
     expect_fail(&op, -EINVAL);
     complete_ok(f, "c1", b2, 1234);
     ck_assert_uint_eq(in->size, BS + 1234);
-    ck_assert_uint_eq(in->blks[1].is_committed, 1);
-    ck_assert_ptr_null(in->lease_holder);
+    ck_assert_uint_eq(nn_inode_blk(in, 1).is_committed, 1);
+    ck_assert_ptr_null(nn_ns_lease_holder(&ns, in));
     ck_assert_uint_eq(ns.blk_count, 2);
 }
 END_TEST
@@ -738,7 +739,7 @@ START_TEST(test_nn_ns_complete_without_blocks_closes_empty_file)
 
     complete_ok(f, "c1", no_blk, 0);
     ck_assert_uint_eq(nn_ns_get(&ns, f)->size, 0);
-    ck_assert_ptr_null(nn_ns_get(&ns, f)->lease_holder);
+    ck_assert_ptr_null(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)));
     /* A second COMPLETE finds no lease. */
     struct nn_op op = op_blk(NN_OP_COMPLETE, f, "c1", no_blk, 0);
     expect_fail(&op, -ERR_LEASE);
@@ -758,7 +759,7 @@ START_TEST(test_nn_ns_setattr_size_zero_truncates_and_frees_blocks)
     ck_assert(freed_has(&res.freed, b[0]) && freed_has(&res.freed, b[1]));
     nn_blk_list_fini(&res.freed);
     ck_assert_uint_eq(nn_ns_get(&ns, f)->size, 0);
-    ck_assert_uint_eq(nn_ns_get(&ns, f)->blk_count, 0);
+    ck_assert_uint_eq(nn_inode_blk_count(nn_ns_get(&ns, f)), 0);
     ck_assert_uint_eq(ns.blk_count, 0);
     /* Truncating to the current size frees nothing. */
     ck_assert_int_eq(apply(&op, &res), 0);
@@ -779,7 +780,7 @@ START_TEST(test_nn_ns_setattr_nonzero_size_is_eopnotsupp)
     expect_fail(&op, -EOPNOTSUPP);
     op.size = 123; /* the current size: a no-op */
     ck_assert_int_eq(apply(&op, NULL), 0);
-    ck_assert_uint_eq(nn_ns_get(&ns, f)->blk_count, 2);
+    ck_assert_uint_eq(nn_inode_blk_count(nn_ns_get(&ns, f)), 2);
     op = op_setattr(d, WIRE_SET_SIZE, 5, "");
     expect_fail(&op, -EISDIR);
     op = op_setattr(999, WIRE_SET_MODE, 0, "");
@@ -820,7 +821,7 @@ START_TEST(test_nn_ns_open_write_trunc_frees_blocks)
     ck_assert_uint_eq(res.freed.count, 2);
     nn_blk_list_fini(&res.freed);
     ck_assert_uint_eq(nn_ns_get(&ns, f)->size, 0);
-    ck_assert_str_eq(nn_ns_get(&ns, f)->lease_holder, "c9");
+    ck_assert_str_eq(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)), "c9");
 }
 END_TEST
 
@@ -857,9 +858,9 @@ START_TEST(test_nn_ns_dir_entries_sorted_and_seek_skips_past_name)
     for (size_t i = 0; i < 6; i++)
         create_ok(NN_ROOT_INO, names[i], "c1");
     const struct nn_inode *root = nn_ns_get(&ns, NN_ROOT_INO);
-    ck_assert_uint_eq(root->ent_count, 6);
+    ck_assert_uint_eq(nn_inode_ent_count(root), 6);
     for (uint32_t i = 0; i < 6; i++)
-        ck_assert_str_eq(root->ents[i].name, sorted[i]);
+        ck_assert_str_eq(nn_inode_ent(root, i)->name, sorted[i]);
     ck_assert_uint_eq(nn_ns_dir_seek(root, "", 0), 0);
     ck_assert_uint_eq(nn_ns_dir_seek(root, "A", 1), 0);
     ck_assert_uint_eq(nn_ns_dir_seek(root, "B", 1), 1);
@@ -873,10 +874,10 @@ START_TEST(test_nn_ns_dir_entries_sorted_and_seek_skips_past_name)
     const char *after = "";
     for (;;) {
         uint32_t idx = nn_ns_dir_seek(root, after, strlen(after));
-        if (idx == root->ent_count)
+        if (idx == nn_inode_ent_count(root))
             break;
-        ck_assert_str_eq(root->ents[idx].name, sorted[seen++]);
-        after = root->ents[idx].name;
+        ck_assert_str_eq(nn_inode_ent(root, idx)->name, sorted[seen++]);
+        after = nn_inode_ent(root, idx)->name;
     }
     ck_assert_uint_eq(seen, 6);
 }
@@ -918,10 +919,10 @@ START_TEST(test_nn_ns_image_round_trips)
     ck_assert_uint_eq(ns2.next_blk_id, ns.next_blk_id);
     const struct nn_inode *d = NULL, *c = NULL;
     ck_assert_int_eq(nn_ns_lookup(&ns2, NN_ROOT_INO, "dir", 3, &d), 0);
-    ck_assert_uint_eq(d->nlink, 3);
+    ck_assert_uint_eq(nn_inode_nlink(d), 3);
     ck_assert_int_eq(nn_ns_lookup(&ns2, d->ino, "closed", 6, &c), 0);
     ck_assert_uint_eq(c->size, 4096 + 17);
-    ck_assert_uint_eq(nn_ns_get(&ns2, NN_ROOT_INO)->nlink, 3);
+    ck_assert_uint_eq(nn_inode_nlink(nn_ns_get(&ns2, NN_ROOT_INO)), 3);
     nn_ns_fini(&ns2);
     buf_fini(&img);
     buf_fini(&img2);

@@ -36,7 +36,7 @@ static void setup(void)
 {
     memset(&st, 0, sizeof(st));
     nn_ns_init(&st.ns, T0);
-    nn_blocks_init(&st.blocks);
+    nn_blocks_init(&st.blocks, &st.ns);
     nn_dns_init(&st.dns, DEAD_MS);
     st.journal = NULL;
     st.now_ms = T0;
@@ -51,6 +51,15 @@ static void teardown(void)
     nn_dns_fini(&st.dns);
     nn_blocks_fini(&st.blocks);
     nn_ns_fini(&st.ns);
+}
+
+/* Block id as the block map reports it (it must exist). */
+static struct nn_blk blk_get(uint64_t id)
+{
+    struct nn_blk b;
+
+    ck_assert_int_eq(nn_blocks_get(&st.blocks, id, &b), 0);
+    return b;
 }
 
 /* Frames body as a request of type, dispatches it and checks the reply frame. */
@@ -498,7 +507,7 @@ START_TEST(test_nn_rpc_full_write_read_delete_flow)
         ck_assert_uint_eq(heartbeat(&dn[i], cmds, 8), 0); /* handed out once */
         ck_assert_uint_eq(dn_blocks(&dn[i], WIRE_DN_BLOCK_DELETED, 0, &rep, 1), 0);
     }
-    ck_assert_ptr_null(nn_blocks_get(&st.blocks, blk.id));
+    ck_assert(!nn_blocks_has(&st.blocks, blk.id));
 }
 END_TEST
 
@@ -521,8 +530,8 @@ START_TEST(test_nn_rpc_second_block_commits_first_and_offsets_follow)
     struct wire_blk b2 = ab.blk;
     ck_assert_uint_eq(ab.offset, BS);
     reply_fini(&r);
-    ck_assert_uint_eq(nn_blocks_get(&st.blocks, b1.id)->is_committed, 1);
-    ck_assert_uint_eq(nn_blocks_get(&st.blocks, b1.id)->len, BS);
+    ck_assert_uint_eq(blk_get(b1.id).is_committed, 1);
+    ck_assert_uint_eq(blk_get(b1.id).len, BS);
     ck_assert_uint_eq(complete(&cl, ino, b2, 10, &a), 0);
     ck_assert_uint_eq(a.size, BS + 10);
     /* A wrong prev is refused with the namespace's error. */
@@ -569,7 +578,7 @@ START_TEST(test_nn_rpc_add_block_without_live_datanodes_fails)
     ck_assert_uint_eq(add_block(&cl, ino, no_blk, 0, &r, &ab), wire_err(-ERR_NO_DATANODES));
     ck_assert_int_eq(r.rc, 0);
     reply_fini(&r);
-    ck_assert_uint_eq(nn_ns_get(&st.ns, ino)->blk_count, 0); /* nothing was allocated */
+    ck_assert_uint_eq(nn_inode_blk_count(nn_ns_get(&st.ns, ino)), 0); /* nothing was allocated */
 
     /* A registered node that fell silent does not count either. */
     datanode(&dn, 0);
@@ -926,16 +935,16 @@ START_TEST(test_nn_rpc_rebuild_blocks_from_namespace)
     ck_assert_uint_eq(complete(&cl, ino, b2, 5, &a), 0);
     /* As after a restart: the map comes back from the namespace, without locations. */
     nn_blocks_fini(&st.blocks);
-    nn_blocks_init(&st.blocks);
+    nn_blocks_init(&st.blocks, &st.ns);
     ck_assert_int_eq(nn_state_rebuild_blocks(&st), 0);
-    const struct nn_blk *b = nn_blocks_get(&st.blocks, b1.id);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(b->len, 77);
-    ck_assert_uint_eq(b->is_committed, 1);
-    ck_assert_uint_eq(b->ino, ino);
-    ck_assert_uint_eq(b->replication, 3);
-    ck_assert_uint_eq(b->loc_count, 0);
-    ck_assert_uint_eq(nn_blocks_get(&st.blocks, b2.id)->len, 5);
+    ck_assert(nn_blocks_has(&st.blocks, b1.id));
+    struct nn_blk b = blk_get(b1.id);
+    ck_assert_uint_eq(b.len, 77);
+    ck_assert_uint_eq(b.is_committed, 1);
+    ck_assert_uint_eq(b.ino, ino);
+    ck_assert_uint_eq(b.replication, 3);
+    ck_assert_uint_eq(b.loc_count, 0);
+    ck_assert_uint_eq(blk_get(b2.id).len, 5);
 }
 END_TEST
 
@@ -957,9 +966,9 @@ START_TEST(test_nn_rpc_rebuild_refuses_a_block_claimed_twice)
     reply_fini(&r);
     struct nn_inode *in1 = (struct nn_inode *)nn_ns_get(&st.ns, f1);
     const struct nn_inode *in2 = nn_ns_get(&st.ns, f2);
-    in1->blks[0].id = in2->blks[0].id;
+    in1->u.one.id = in2->u.one.id; /* both files have their one block inline */
     nn_blocks_fini(&st.blocks);
-    nn_blocks_init(&st.blocks);
+    nn_blocks_init(&st.blocks, &st.ns);
     ck_assert_int_eq(nn_state_rebuild_blocks(&st), -ERR_CORRUPT);
 }
 END_TEST

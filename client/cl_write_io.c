@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,11 +18,26 @@
 #include "sock.h"
 #include "xmalloc.h"
 
+/* Where the replicas of one block are, kept for DN_SYNC at the next fsync. */
+struct cl_writer_replicas {
+    struct wire_blk blk;
+    uint32_t count;
+    char *hosts[WIRE_TARGETS_MAX]; /* owned */
+    uint16_t ports[WIRE_TARGETS_MAX];
+};
+
+/* Blocks finalized without SYNC that an fsync() must still make durable. Bounded: when it is
+ * full, the next block is finalized with SYNC instead. */
+enum { CL_WRITER_UNSYNCED_MAX = 64 };
+
 struct dfs_writer {
     pthread_mutex_t mu;
     struct dfs_client *c; /* borrowed; outlives the writer */
     uint64_t ino;
-    int has_lease;      /* guarded by mu */
+    int has_lease;      /* guarded by mu; the namenode has us as the file's writer */
+    struct cl_writer_replicas cur; /* guarded by mu; replicas of the open block */
+    struct cl_writer_replicas unsynced[CL_WRITER_UNSYNCED_MAX]; /* guarded by mu */
+    uint32_t unsynced_count; /* guarded by mu */
     int failed_rc;      /* guarded by mu; sticky first failure, 0 while healthy */
     int dn_fd;          /* guarded by mu; pipeline of the open block, -1 if none */
     struct cl_write st; /* guarded by mu */
@@ -40,7 +56,7 @@ static int cl_writer_new(struct dfs_client *c, const struct wire_attr *attr,
     pthread_mutex_init(&w->mu, NULL);
     w->c = c;
     w->ino = attr->ino;
-    w->has_lease = 1;
+    w->has_lease = 0; /* taken by the first NN_ADD_BLOCK */
     w->dn_fd = -1;
     cl_write_init(&w->st, attr->block_size, attr->size);
     buf_init(&w->frame);
@@ -60,8 +76,10 @@ int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wi
         return -EINVAL;
     if (req->name.len > WIRE_NAME_MAX)
         return -ENAMETOOLONG;
+    struct wire_nn_create m = *req;
+    m.flags |= WIRE_CREATE_NO_LEASE; /* an empty file then needs no NN_COMPLETE */
     buf_init(&body);
-    wire_nn_create_encode(&body, req);
+    wire_nn_create_encode(&body, &m);
     rc = cl_client_rpc_attr(c, WIRE_NN_CREATE, &body, &attr);
     buf_fini(&body);
     if (rc == 0)
@@ -71,25 +89,19 @@ int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wi
     return rc;
 }
 
-static int cl_writer_nn_open(struct dfs_client *c, uint64_t ino, uint32_t flags,
-                             struct wire_attr *attr)
-{
-    struct wire_nn_open m = { .ino = ino, .flags = flags | WIRE_OPEN_WRITE };
-    struct buf body;
-    int rc;
-
-    buf_init(&body);
-    wire_nn_open_encode(&body, &m);
-    rc = cl_client_rpc_attr(c, WIRE_NN_OPEN, &body, attr);
-    buf_fini(&body);
-    return rc;
-}
-
+/* Truncation is a namespace change of its own; otherwise opening for writing only reads the
+ * attributes: the lease is taken by the first NN_ADD_BLOCK, when there is data to write. */
 int dfs_open_write(struct dfs_client *c, uint64_t ino, uint32_t flags, struct dfs_writer **out)
 {
     struct wire_attr attr;
-    int rc = cl_writer_nn_open(c, ino, flags, &attr);
+    int rc;
 
+    if (flags & WIRE_OPEN_TRUNC) {
+        struct wire_nn_setattr m = { .ino = ino, .valid = WIRE_SET_SIZE, .size = 0 };
+        rc = dfs_setattr(c, &m, &attr);
+    } else {
+        rc = dfs_getattr(c, ino, &attr);
+    }
     if (rc == 0)
         rc = cl_writer_new(c, &attr, out);
     return rc;
@@ -107,6 +119,25 @@ uint64_t dfs_writer_size(const struct dfs_writer *w)
 }
 
 /* ---- the datanode pipeline ---- */
+
+static void cl_writer_replicas_fini(struct cl_writer_replicas *r)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        free(r->hosts[i]);
+    memset(r, 0, sizeof(*r));
+}
+
+static void cl_writer_replicas_set(struct cl_writer_replicas *r,
+                                   const struct wire_nn_add_block_ok *ok)
+{
+    cl_writer_replicas_fini(r);
+    r->blk = ok->blk;
+    r->count = ok->target_count;
+    for (uint32_t i = 0; i < ok->target_count; i++) {
+        r->hosts[i] = xstrndup(ok->targets[i].host.p, ok->targets[i].host.len);
+        r->ports[i] = ok->targets[i].port;
+    }
+}
 
 static void cl_writer_close_pipeline(struct dfs_writer *w)
 {
@@ -168,9 +199,13 @@ static int cl_writer_add_block(struct dfs_writer *w)
     if (rc == 0 && ok.target_count == 0)
         rc = -ERR_NO_DATANODES;
     if (rc == 0)
-        rc = cl_writer_open_pipeline(w, &ok);
+        w->has_lease = 1; /* the namenode gave us the lease if nobody held it */
     if (rc == 0)
+        rc = cl_writer_open_pipeline(w, &ok);
+    if (rc == 0) {
         cl_write_on_block(&w->st, ok.blk);
+        cl_writer_replicas_set(&w->cur, &ok);
+    }
     buf_fini(&storage);
     buf_fini(&body);
     return rc;
@@ -214,11 +249,13 @@ static int cl_writer_poll_acks(struct dfs_writer *w)
     return 0;
 }
 
-static int cl_writer_send(struct dfs_writer *w, int is_last)
+static int cl_writer_send(struct dfs_writer *w, int is_last, int is_sync)
 {
     struct wire_dn_write_pkt pkt;
 
     cl_write_seal(&w->st, is_last, &pkt);
+    if (is_sync)
+        pkt.flags |= WIRE_PKT_SYNC;
     buf_reset(&w->frame);
     size_t start = wire_frame_begin(&w->frame);
     wire_dn_write_pkt_encode(&w->frame, &pkt);
@@ -231,22 +268,66 @@ static int cl_writer_send(struct dfs_writer *w, int is_last)
     return cl_writer_poll_acks(w);
 }
 
-/* Seals the rest of the block as LAST, waits until every replica acked it, and leaves the
- * block pending for the next ADD_BLOCK or COMPLETE. */
-static int cl_writer_end_block(struct dfs_writer *w)
+/* Seals the rest of the block as LAST (with SYNC if is_sync, or if too many blocks already
+ * wait for a sync), waits until every replica acked it, and leaves the block pending for the
+ * next ADD_BLOCK or COMPLETE. An unsynced block is remembered for the next fsync. */
+static int cl_writer_end_block(struct dfs_writer *w, int is_sync)
 {
     int rc = 0;
 
+    is_sync = is_sync || w->unsynced_count == CL_WRITER_UNSYNCED_MAX;
     while (rc == 0 && w->st.sent_count == CL_WRITE_WINDOW)
         rc = cl_writer_read_ack(w);
     if (rc == 0)
-        rc = cl_writer_send(w, 1);
+        rc = cl_writer_send(w, 1, is_sync);
     while (rc == 0 && w->st.sent_count > 0)
         rc = cl_writer_read_ack(w);
     if (rc < 0)
         return rc;
     cl_writer_close_pipeline(w);
     cl_write_on_block_done(&w->st);
+    if (!is_sync) {
+        w->unsynced[w->unsynced_count++] = w->cur;
+        memset(&w->cur, 0, sizeof(w->cur)); /* the list owns the host strings now */
+    }
+    return 0;
+}
+
+/* DN_SYNC of one replica over a connection of its own. */
+static int cl_writer_sync_replica(struct dfs_writer *w, const char *host, uint16_t port,
+                                  struct wire_blk blk)
+{
+    struct wire_dn_sync m = { .blk = blk };
+    struct wire_frame reply;
+    struct buf req;
+    int fd = cl_conn_dial(&w->c->pool.id, host, port);
+
+    if (fd < 0)
+        return fd;
+    uint64_t req_id = cl_client_req_id(w->c);
+    buf_init(&req);
+    size_t start = wire_frame_begin(&req);
+    wire_dn_sync_encode(&req, &m);
+    wire_frame_end(&req, start, WIRE_DN_SYNC, req_id, 0);
+    int rc = sock_rpc(fd, &req, WIRE_DN_SYNC, req_id, &w->storage, &reply);
+    buf_fini(&req);
+    close(fd);
+    return rc;
+}
+
+/* Makes every replica of every block finalized without SYNC durable. */
+static int cl_writer_sync_earlier(struct dfs_writer *w)
+{
+    while (w->unsynced_count > 0) {
+        struct cl_writer_replicas *r = &w->unsynced[w->unsynced_count - 1];
+        for (uint32_t i = 0; i < r->count; i++) {
+            int rc = cl_writer_sync_replica(w, r->hosts[i], r->ports[i], r->blk);
+            if (rc < 0)
+                return rc;
+        }
+        cl_writer_replicas_fini(r);
+        w->unsynced_count--;
+    }
     return 0;
 }
 
@@ -266,22 +347,6 @@ static int cl_writer_fail(struct dfs_writer *w, int rc, const char *what)
     return rc;
 }
 
-/* After a flush released the lease, a write takes it again (append, new block). */
-static int cl_writer_reopen(struct dfs_writer *w)
-{
-    struct wire_attr attr;
-    int rc = cl_writer_nn_open(w->c, w->ino, WIRE_OPEN_APPEND, &attr);
-
-    if (rc < 0)
-        return rc;
-    w->has_lease = 1;
-    if (attr.size != w->st.size) {
-        w->st.size = attr.size; /* someone else changed the file meanwhile */
-        return -EOPNOTSUPP;
-    }
-    return 0;
-}
-
 static int cl_writer_step(struct dfs_writer *w, const uint8_t *p, size_t len, size_t *done)
 {
     switch (cl_write_next_step(&w->st)) {
@@ -291,9 +356,9 @@ static int cl_writer_step(struct dfs_writer *w, const uint8_t *p, size_t len, si
     case CL_WRITE_STEP_ADD_BLOCK:
         return cl_writer_add_block(w);
     case CL_WRITE_STEP_SEND:
-        return cl_writer_send(w, 0);
+        return cl_writer_send(w, 0, 0);
     case CL_WRITE_STEP_END_BLOCK:
-        return cl_writer_end_block(w);
+        return cl_writer_end_block(w, 0);
     case CL_WRITE_STEP_WAIT_ACK:
         return cl_writer_read_ack(w);
     default:
@@ -310,11 +375,6 @@ static ssize_t cl_writer_write_locked(struct dfs_writer *w, const uint8_t *p, si
         return w->failed_rc;
     if (offset != w->st.size)
         return -EOPNOTSUPP;
-    if (!w->has_lease && len > 0) {
-        rc = cl_writer_reopen(w);
-        if (rc < 0)
-            return rc == -EOPNOTSUPP ? rc : cl_writer_fail(w, rc, "reopen");
-    }
     for (size_t left = len; left > 0;) {
         size_t done = 0;
         rc = cl_writer_step(w, p, left, &done);
@@ -359,17 +419,21 @@ static int cl_writer_complete(struct dfs_writer *w)
     return 0;
 }
 
-static int cl_writer_flush_locked(struct dfs_writer *w)
+/* Ends the open block and commits the file's length, releasing the lease. With is_sync, every
+ * replica this writer finalized is on disk first. */
+static int cl_writer_flush_locked(struct dfs_writer *w, int is_sync)
 {
     int rc = 0;
 
     if (w->failed_rc)
         return w->failed_rc;
     if (w->st.has_block)
-        rc = cl_writer_end_block(w);
+        rc = cl_writer_end_block(w, is_sync);
+    if (rc == 0 && is_sync)
+        rc = cl_writer_sync_earlier(w);
     if (rc == 0 && w->has_lease)
         rc = cl_writer_complete(w);
-    return rc < 0 ? cl_writer_fail(w, rc, "flush") : 0;
+    return rc < 0 ? cl_writer_fail(w, rc, is_sync ? "sync" : "flush") : 0;
 }
 
 int dfs_writer_flush(struct dfs_writer *w)
@@ -377,7 +441,17 @@ int dfs_writer_flush(struct dfs_writer *w)
     int rc;
 
     pthread_mutex_lock(&w->mu);
-    rc = cl_writer_flush_locked(w);
+    rc = cl_writer_flush_locked(w, 0);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int dfs_writer_sync(struct dfs_writer *w)
+{
+    int rc;
+
+    pthread_mutex_lock(&w->mu);
+    rc = cl_writer_flush_locked(w, 1);
     pthread_mutex_unlock(&w->mu);
     return rc;
 }
@@ -390,6 +464,9 @@ int dfs_writer_close(struct dfs_writer *w)
         return 0;
     rc = dfs_writer_flush(w);
     cl_writer_close_pipeline(w);
+    cl_writer_replicas_fini(&w->cur);
+    for (uint32_t i = 0; i < w->unsynced_count; i++)
+        cl_writer_replicas_fini(&w->unsynced[i]);
     cl_write_fini(&w->st);
     buf_fini(&w->frame);
     buf_fini(&w->storage);

@@ -70,17 +70,22 @@ int dfs_resolve_parent(struct dfs_client *c, const char *path, uint64_t *parent_
 int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wire_attr *attr_out,
                struct dfs_writer **out);
 /* Opens an existing file for writing (flags: WIRE_OPEN_TRUNC and/or WIRE_OPEN_APPEND). The
- * writer's position is the file's size after the open. Errors: -ERR_LEASE (another writer),
- * -EISDIR, -ENOENT. */
+ * writer's position is the file's size after the open. The lease is taken with the first
+ * block written, so a writer that writes nothing changes nothing. Errors: -ERR_LEASE (TRUNC
+ * while another client writes; or at the first write), -EISDIR, -ENOENT. */
 int dfs_open_write(struct dfs_client *c, uint64_t ino, uint32_t flags, struct dfs_writer **out);
 /* Appends len bytes at offset, which must equal dfs_writer_size() (sequential writes only in
  * this version: otherwise -EOPNOTSUPP). Data is checksummed and streamed into the pipeline
  * without buffering the file in memory. Returns len or a negative error. */
 ssize_t dfs_writer_write(struct dfs_writer *w, const void *data, size_t len, uint64_t offset);
-/* Makes everything written so far durable: ends the current block (every replica fsyncs and
- * finalizes it) and commits the file's length at the namenode, releasing the lease. Later
- * writes reopen the file for append transparently. This is what close() and fsync() wait on. */
+/* What close() waits on: ends the current block (every replica has all of it and finalizes it)
+ * and commits the file's length at the namenode (durably), releasing the lease. Replicas are
+ * not fsync'd: as with a local file system, data reaches disk by itself or at fsync. Later
+ * writes go on appending (the next block takes the lease again). */
 int dfs_writer_flush(struct dfs_writer *w);
+/* What fsync() waits on: dfs_writer_flush(), and every replica of every block this writer
+ * wrote is on disk (the open block is finalized with SYNC, earlier ones get DN_SYNC). */
+int dfs_writer_sync(struct dfs_writer *w);
 /* The file size as this writer sees it (committed + written). */
 uint64_t dfs_writer_size(const struct dfs_writer *w);
 /* Flushes (as dfs_writer_flush) and frees the writer; returns the flush's result. */

@@ -612,6 +612,16 @@ static void dn_read_data_get(struct cur *c, struct wire_dn_read_data *m)
 }
 WIRE_DECODER(dn_read_data)
 
+void wire_dn_sync_encode(struct buf *b, const struct wire_dn_sync *m)
+{
+    blk_put(b, &m->blk);
+}
+static void dn_sync_get(struct cur *c, struct wire_dn_sync *m)
+{
+    blk_get(c, &m->blk);
+}
+WIRE_DECODER(dn_sync)
+
 /* ---- lists ---- */
 
 /* Bumps the u32 count stored at b->data[count_at]. */

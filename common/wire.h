@@ -53,7 +53,7 @@ enum {
     X(DN_BLOCK_REPORT, 64) X(DN_BLOCK_REPORT_OK, 65) X(DN_BLOCK_RECEIVED, 66)                      \
     X(DN_BLOCK_RECEIVED_OK, 67) X(DN_BLOCK_DELETED, 68) X(DN_BLOCK_DELETED_OK, 69)                 \
     X(DN_WRITE_OPEN, 80) X(DN_WRITE_OPEN_OK, 81) X(DN_WRITE_PKT, 82) X(DN_WRITE_ACK, 83)           \
-    X(DN_READ, 84) X(DN_READ_DATA, 85)
+    X(DN_READ, 84) X(DN_READ_DATA, 85) X(DN_SYNC, 86) X(DN_SYNC_OK, 87)
 
 enum wire_type {
 #define WIRE_TYPE_ENUM(name, num) WIRE_##name = num,
@@ -175,7 +175,9 @@ struct wire_nn_mkdir {
     uint32_t uid;
     uint32_t gid;
 };
-enum { WIRE_CREATE_EXCL = 1 };
+/* NO_LEASE: create the file closed; the writer's first NN_ADD_BLOCK takes the lease, so an
+ * empty file needs no NN_COMPLETE. */
+enum { WIRE_CREATE_EXCL = 1, WIRE_CREATE_NO_LEASE = 2 };
 struct wire_nn_create {
     uint64_t parent;
     struct wire_str name;
@@ -326,11 +328,14 @@ struct wire_dn_write_open {
     uint32_t target_count; /* downstream datanodes after the receiver, in pipeline order */
     struct wire_dn_addr targets[WIRE_TARGETS_MAX];
 };
-enum { WIRE_PKT_LAST = 1 };
+/* LAST: finalize the replica after this packet. SYNC (with LAST): fsync it before the ack;
+ * without SYNC the ack means every replica has the data (in its page cache), not that it is
+ * on disk — fsync() asks for SYNC, close() does not. */
+enum { WIRE_PKT_LAST = 1, WIRE_PKT_SYNC = 2 };
 struct wire_dn_write_pkt {
     uint64_t seq;
     uint64_t offset; /* in the block; a multiple of the chunk size */
-    uint8_t flags;   /* WIRE_PKT_LAST: finalize the replica after this packet */
+    uint8_t flags;   /* WIRE_PKT_LAST, WIRE_PKT_SYNC */
     uint32_t data_len;
     const uint8_t *data;
     uint32_t csum_count; /* = csum_chunk_count(data_len) */
@@ -346,6 +351,10 @@ struct wire_dn_read {
     struct wire_blk blk;
     uint64_t offset; /* a multiple of the chunk size */
     uint64_t len;
+};
+/* DN_SYNC: fsync a finalized replica (written without WIRE_PKT_SYNC) and its directory. */
+struct wire_dn_sync {
+    struct wire_blk blk;
 };
 enum { WIRE_READ_EOF = 1 };
 struct wire_dn_read_data {
@@ -385,6 +394,7 @@ WIRE_CODEC(dn_write_pkt)
 WIRE_CODEC(dn_write_ack)
 WIRE_CODEC(dn_read)
 WIRE_CODEC(dn_read_data)
+WIRE_CODEC(dn_sync)
 #undef WIRE_CODEC
 
 /* List replies: encode the fixed part with count = 0, then append entries with _put(), which

@@ -129,6 +129,24 @@ static int dn_conn_on_hello(struct dn_conn *c, const struct dn_frame *fr)
     return 0;
 }
 
+/* DN_SYNC: fsync a replica that was finalized without WIRE_PKT_SYNC (the client's fsync()). */
+static int dn_conn_on_sync(struct dn_conn *c, const struct dn_frame *fr)
+{
+    const struct wire_frame *f = &fr->f;
+    struct wire_dn_sync m;
+    int rc = wire_dn_sync_decode(f->body, f->hdr.body_len, &m);
+
+    if (rc == 0 && c->state != DN_CONN_IDLE)
+        rc = -EBUSY;
+    if (rc == 0)
+        rc = dn_store_sync(c->srv->store, m.blk);
+    if (rc < 0)
+        LOG_WARN("sync failed blk=%016" PRIx64 " gen=%" PRIu64 ": %s", m.blk.id, m.blk.gen,
+                 err_str(rc));
+    dn_conn_reply_empty(c, WIRE_DN_SYNC_OK, f->hdr.req_id, rc);
+    return 0;
+}
+
 typedef int dn_conn_handler_fn(struct dn_conn *c, const struct dn_frame *fr);
 
 static dn_conn_handler_fn *const dn_conn_handlers[WIRE_TYPE_MAX] = {
@@ -136,6 +154,7 @@ static dn_conn_handler_fn *const dn_conn_handlers[WIRE_TYPE_MAX] = {
     [WIRE_DN_WRITE_OPEN] = dn_write_on_open,
     [WIRE_DN_WRITE_PKT] = dn_write_on_pkt,
     [WIRE_DN_READ] = dn_read_on_request,
+    [WIRE_DN_SYNC] = dn_conn_on_sync,
 };
 
 static int dn_conn_dispatch(struct dn_conn *c, const struct dn_frame *fr)

@@ -445,7 +445,7 @@ void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r)
 /* Renames both files of r from rbw/ to finalized/ (checksums first: the data file marks a
  * replica as present, so a crash between the renames leaves an orphan .csum, not a replica
  * without checksums), then fsyncs both directories. */
-static int dn_store_rbw_move(struct dn_store *s, struct dn_rbw *r)
+static int dn_store_rbw_move(struct dn_store *s, struct dn_rbw *r, bool is_sync)
 {
     static const char *const exts[] = { "csum", "data" };
     char from[DN_STORE_PATH_MAX], to[DN_STORE_PATH_MAX];
@@ -458,8 +458,9 @@ static int dn_store_rbw_move(struct dn_store *s, struct dn_rbw *r)
         if (rc == 0 && rename(from, to) != 0)
             rc = -errno;
     }
-    if (rc == 0)
-        rc = dn_store_path(from, "%s/rbw", s->dir);
+    if (rc < 0 || !is_sync)
+        return rc;
+    rc = dn_store_path(from, "%s/rbw", s->dir);
     if (rc == 0)
         rc = dn_store_path(to, "%s/finalized/subdir%02x", s->dir, dn_store_subdir_of(r->blk.id));
     if (rc == 0)
@@ -474,7 +475,7 @@ int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r)
     uint64_t old_gen;
     int rc = 0;
 
-    if (fsync(r->data_fd) != 0 || fsync(r->csum_fd) != 0)
+    if (r->is_sync && (fsync(r->data_fd) != 0 || fsync(r->csum_fd) != 0))
         rc = -errno;
     if (rc < 0)
         goto fail;
@@ -483,7 +484,7 @@ int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r)
     while (dn_store_find(s, r->blk.id, &old_gen) == 0 &&
            dn_store_unlink_final(s, (struct wire_blk){ r->blk.id, old_gen }) == 0) {
     }
-    rc = dn_store_rbw_move(s, r);
+    rc = dn_store_rbw_move(s, r, r->is_sync);
     if (rc < 0)
         goto fail;
     s->used_bytes += r->len;
@@ -491,6 +492,43 @@ int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r)
     return 0;
 fail:
     dn_store_rbw_abort(s, r);
+    return rc;
+}
+
+static int dn_store_fsync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = 0;
+
+    if (fd < 0)
+        return errno == ENOENT ? -ERR_NO_BLOCK : -errno;
+    if (fsync(fd) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int dn_store_sync(struct dn_store *s, struct wire_blk blk)
+{
+    char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX], dir[DN_STORE_PATH_MAX];
+    uint64_t gen;
+    int rc = dn_store_find(s, blk.id, &gen);
+
+    if (rc < 0)
+        return rc;
+    if (gen != blk.gen)
+        return gen < blk.gen ? -ERR_STALE_GEN : -ERR_NO_BLOCK;
+    rc = dn_store_replica_path(s, data, 1, blk, "data");
+    if (rc == 0)
+        rc = dn_store_replica_path(s, csum, 1, blk, "csum");
+    if (rc == 0)
+        rc = dn_store_path(dir, "%s/finalized/subdir%02x", s->dir, dn_store_subdir_of(blk.id));
+    if (rc == 0)
+        rc = dn_store_fsync_file(data);
+    if (rc == 0)
+        rc = dn_store_fsync_file(csum);
+    if (rc == 0)
+        rc = dn_store_fsync_path(dir); /* the rename into finalized/ */
     return rc;
 }
 

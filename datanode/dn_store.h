@@ -7,8 +7,12 @@
  *   <dir>/quarantine/                     files found inconsistent at scan time
  * <id> is 16 lowercase hex digits, <gen> decimal. The checksum file format is dn_chunk.h.
  *
- * A replica becomes visible in finalized/ only after both files were fsync'd, renamed and
- * the directories fsync'd, so a crash never exposes a half-written replica as whole.
+ * A replica moves to finalized/ only once its writer has sent all of it (the LAST packet), so
+ * a crash never exposes a half-written replica as whole. With is_sync (the client's fsync())
+ * both files are fsync'd before the rename and the directories after it; otherwise the page
+ * cache holds the data (it survives a crash of the process) until writeback or DN_SYNC puts it
+ * on disk. After a power loss the start-up scan quarantines replicas whose lengths disagree,
+ * reads verify every chunk, and the namenode drops replicas of the wrong length.
  * Blocking calls; the datanode calls them from its loop thread (the style guide's disk
  * worker pool comes later). The store owns its path strings; a dn_rbw and a dn_reader own
  * their file descriptors until finalize/abort/close. */
@@ -16,6 +20,7 @@
 #define DFS_DN_STORE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "wire.h"
@@ -36,6 +41,7 @@ struct dn_rbw {
     int data_fd;
     int csum_fd;
     uint64_t len; /* data bytes written so far (contiguous from 0) */
+    bool is_sync; /* the writer asked for durability at finalize (WIRE_PKT_SYNC) */
 };
 
 /* An open finalized replica for reading. */
@@ -66,6 +72,11 @@ int dn_store_rbw_create(struct dn_store *s, struct wire_blk blk, struct dn_rbw *
  * matching chunk index. Errors: -errno (-ENOSPC, -EIO, ...). */
 int dn_store_rbw_write(struct dn_rbw *r, uint64_t offset, const uint8_t *data, uint32_t len,
                        const uint8_t *csums_raw, uint32_t count);
+/* Makes a finalized replica durable: fsyncs its data and checksum files and its directory
+ * (DN_SYNC, for replicas finalized without is_sync). -ERR_NO_BLOCK, -ERR_STALE_GEN, -errno. */
+int dn_store_sync(struct dn_store *s, struct wire_blk blk);
+/* With r->is_sync: fsyncs both files first and the directories after the rename; without it
+ * the replica reaches disk by writeback or at a later dn_store_sync(). Then: */
 /* fsyncs both files, renames them into finalized/ (replacing an older gen of the same id),
  * fsyncs the directories and closes r. On failure r is aborted (files removed). */
 int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r);

@@ -275,6 +275,8 @@ static void dn_write_do_write(struct dn_conn *c, const struct dn_act *a,
     const struct wire_dn_write_pkt *pkt = cur->pkt;
 
     ASSERT(cur->pkt->seq == a->seq);
+    if ((pkt->flags & (WIRE_PKT_LAST | WIRE_PKT_SYNC)) == (WIRE_PKT_LAST | WIRE_PKT_SYNC))
+        c->rbw.is_sync = true; /* fsync() on the client: durable before the last ack */
     int rc = dn_store_rbw_write(&c->rbw, pkt->offset, pkt->data, pkt->data_len, pkt->csums_raw,
                                 pkt->csum_count);
     dn_pipe_on_write_done(&c->pipe, a->seq, rc, &out);

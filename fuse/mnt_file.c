@@ -225,17 +225,25 @@ out:
     return n;
 }
 
-int mnt_file_sync(struct mnt_files *t, struct mnt_file *f)
+int mnt_file_sync(struct mnt_files *t, struct mnt_file *f, bool is_durable)
 {
     int rc = 0;
 
     pthread_mutex_lock(&f->mu);
     if (f->writer == NULL) {
         rc = f->open_rc < 0 ? f->open_rc : -EIO;
-    } else if (f->is_dirty) {
+    } else if (is_durable && (f->is_dirty || f->is_unsynced)) {
+        rc = dfs_writer_sync(f->writer);
+        if (rc == 0) {
+            f->is_dirty = false;
+            f->is_unsynced = false;
+        }
+        atomic_fetch_add(&t->flush_seq, 1);
+    } else if (!is_durable && f->is_dirty) {
         rc = dfs_writer_flush(f->writer);
         if (rc == 0) {
             f->is_dirty = false;
+            f->is_unsynced = true;
         }
         atomic_fetch_add(&t->flush_seq, 1);
     }

@@ -30,6 +30,7 @@ struct mnt_file {
     pthread_mutex_t mu;          /* protects the three fields below */
     struct dfs_writer *writer;   /* GUARDED_BY(mu); NULL if opening or reopening failed */
     bool is_dirty;               /* GUARDED_BY(mu): written since the last flush */
+    bool is_unsynced;            /* GUARDED_BY(mu): flushed but not fsync'd since */
     int open_rc;                 /* GUARDED_BY(mu): why writer is NULL */
     uint32_t ref_count;          /* GUARDED_BY(files->mu) */
     bool is_closing;             /* GUARDED_BY(files->mu): last ref gone, writer closing */
@@ -67,9 +68,11 @@ int mnt_files_put(struct mnt_files *t, struct mnt_file *f);
  * or -EOPNOTSUPP (off is not the size: random writes), or a libdfs error. */
 ssize_t mnt_file_write(struct mnt_files *t, struct mnt_file *f, const void *buf, size_t len,
                        uint64_t off, bool is_append);
-/* Makes written data durable (dfs_writer_flush) if anything was written since the last
- * flush. 0 or a libdfs error. */
-int mnt_file_sync(struct mnt_files *t, struct mnt_file *f);
+/* close() semantics (is_durable false): commits what was written since the last flush
+ * (dfs_writer_flush: every replica has it). fsync() semantics (is_durable true): also puts
+ * every replica of what this writer wrote on disk (dfs_writer_sync), if anything is written
+ * or flushed since the last sync. 0 or a libdfs error. */
+int mnt_file_sync(struct mnt_files *t, struct mnt_file *f, bool is_durable);
 /* Sets the size through the writer: the current size is a no-op; 0 commits and replaces the
  * writer with one opened with WIRE_OPEN_TRUNC; any other size is -EOPNOTSUPP. */
 int mnt_file_truncate(struct mnt_files *t, struct mnt_file *f, uint64_t size);

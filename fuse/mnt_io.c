@@ -126,7 +126,7 @@ static int mnt_io_sync_inode(struct mnt_ctx *ctx, struct mnt_fh *fh)
 
     if (f == NULL)
         return 0;
-    rc = mnt_file_sync(&ctx->files, f);
+    rc = mnt_file_sync(&ctx->files, f, false);
     if (f != fh->file)
         mnt_files_put(&ctx->files, f);
     return mnt_io_errno(rc);
@@ -198,7 +198,14 @@ int mnt_io_flush(struct mnt_ctx *ctx, struct mnt_fh *fh)
 {
     if (fh->file == NULL)
         return 0;
-    return mnt_io_errno(mnt_file_sync(&ctx->files, fh->file));
+    return mnt_io_errno(mnt_file_sync(&ctx->files, fh->file, false));
+}
+
+int mnt_io_fsync(struct mnt_ctx *ctx, struct mnt_fh *fh)
+{
+    if (fh->file == NULL)
+        return 0;
+    return mnt_io_errno(mnt_file_sync(&ctx->files, fh->file, true));
 }
 
 int mnt_io_release(struct mnt_ctx *ctx, struct mnt_fh *fh)

@@ -45,6 +45,8 @@ ssize_t mnt_io_write(struct mnt_ctx *ctx, struct mnt_fh *fh, const char *buf, si
                      off_t off);
 /* flush and fsync: durable commit of what was written (a no-op for read-only handles). */
 int mnt_io_flush(struct mnt_ctx *ctx, struct mnt_fh *fh);
+/* fsync(): as flush, and every replica of what this mount wrote to the file is on disk. */
+int mnt_io_fsync(struct mnt_ctx *ctx, struct mnt_fh *fh);
 /* Drops the handle (the last writer handle of an inode closes its writer); returns the close
  * result for logging only (FUSE ignores release errors). */
 int mnt_io_release(struct mnt_ctx *ctx, struct mnt_fh *fh);

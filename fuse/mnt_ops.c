@@ -226,7 +226,7 @@ static void mnt_ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
     (void)ino;
     (void)datasync; /* the commit makes data and length durable together */
-    fuse_reply_err(req, -mnt_io_flush(mnt_ops_ctx(req), mnt_ops_fh(fi)));
+    fuse_reply_err(req, -mnt_io_fsync(mnt_ops_ctx(req), mnt_ops_fh(fi)));
 }
 
 static void mnt_ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

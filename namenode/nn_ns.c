@@ -520,7 +520,8 @@ static int apply_create(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
     struct nn_inode *in = make_child(ns, dir, idx, op, S_IFREG | (op->mode & 07777));
     in->block_units = (uint32_t)(op->block_size / NN_BLOCK_UNIT);
     in->replication = op->replication;
-    nn_ns_lease_set(ns, in, op->client);
+    if (!(op->flags & WIRE_CREATE_NO_LEASE))
+        nn_ns_lease_set(ns, in, op->client);
     res->ino = in->ino;
     return 0;
 }
@@ -776,16 +777,40 @@ static void commit_last_block(struct nn_inode *in, struct wire_blk blk, uint64_t
     in->size += len;
 }
 
+/* The file ADD_BLOCK writes to: leased by op->client, or leased by nobody, in which case
+ * *is_free is set and the caller takes the lease once the op is known to succeed (a file
+ * created with WIRE_CREATE_NO_LEASE, or whose writer completed, gets its lease this way). */
+static int block_file(struct nn_ns *ns, const struct nn_op *op, struct nn_inode **out,
+                      int *is_free)
+{
+    struct nn_inode *in = ns_inode(ns, op->ino);
+
+    if (!in)
+        return -ENOENT;
+    if (nn_inode_is_dir(in))
+        return -EISDIR;
+    *is_free = nn_ns_lease_holder(ns, in) == NULL;
+    if (!*is_free && !holds_lease(ns, in, op->client))
+        return -ERR_LEASE;
+    if (op->client[0] == '\0')
+        return -EINVAL;
+    *out = in;
+    return 0;
+}
+
 static int apply_add_block(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *res)
 {
     struct nn_inode *in;
-    int rc = leased_file(ns, op, &in);
+    int is_free;
+    int rc = block_file(ns, op, &in, &is_free);
 
     if (rc < 0)
         return rc;
     rc = check_last_block(in, op->blk, op->blk_len);
     if (rc < 0)
         return rc;
+    if (is_free)
+        nn_ns_lease_set(ns, in, op->client);
     commit_last_block(in, op->blk, op->blk_len);
     struct nn_blkrec b = { .id = ns->next_blk_id++, .gen = 1 };
     nn_ns_blk_append(in, b, 0);

@@ -56,6 +56,14 @@ for ((d = 1; d <= 3; d++)); do
         fail "datanode $d has no .csum files"
 done
 
+# ---- fsync: the open block goes with SYNC, earlier blocks get DN_SYNC on every replica
+head -c $((9 * MIB + 100)) "$IT_TMP/big" >"$IT_TMP/synced"
+dd if="$IT_TMP/synced" of="$IT_MNT/synced" bs=1M conv=fsync status=none ||
+    fail "dd conv=fsync into the mount failed"
+it_assert_same "$IT_TMP/synced" "$IT_MNT/synced"
+if grep -h "sync failed" "$IT_STATE"/log/datanode*.log; then fail "a datanode failed DN_SYNC"; fi
+rm "$IT_MNT/synced"
+
 # ---- mv, rm, rm -r on the mount
 mv "$IT_MNT/a/b/c/big" "$IT_MNT/a/big2"
 [ ! -e "$IT_MNT/a/b/c/big" ] || fail "mv left the source"

@@ -35,6 +35,9 @@ struct fake {
     struct fake_blk *blks[FAKE_BLKS_MAX];
     uint32_t count;
     int bad_reads;
+    int sync_pkts;  /* LAST packets that asked for SYNC */
+    int dn_syncs;   /* DN_SYNC requests */
+    int completes;  /* NN_COMPLETE requests */
 };
 
 struct fake_conn {
@@ -87,9 +90,11 @@ static void fake_add_block(struct fake_conn *c, struct wire_nn_add_block *m)
     k->offset = f->size;
     f->blks[f->count++] = k;
     struct wire_nn_add_block_ok ok = { .blk = { k->id, 1 }, .offset = k->offset,
-                                       .target_count = 1 };
+                                       .target_count = 2 };
     ok.targets[0] = (struct wire_dn_addr){ wire_str_c("dn0"), wire_str_c("127.0.0.1"),
                                            f->port[0] };
+    ok.targets[1] = (struct wire_dn_addr){ wire_str_c("dn1"), wire_str_c("127.0.0.1"),
+                                           f->port[1] };
     wire_nn_add_block_ok_encode(&c->out, &ok);
 }
 
@@ -120,6 +125,10 @@ static int fake_write_pkt(struct fake_conn *c, const struct wire_frame *fr)
     ck_assert_uint_le(p.offset + p.data_len, FAKE_BLOCK_SIZE);
     ck_assert(p.data_len == WIRE_PKT_DATA_MAX || (p.flags & WIRE_PKT_LAST));
     ck_assert_uint_gt(p.data_len, 0);
+    if (p.flags & WIRE_PKT_SYNC) {
+        ck_assert(p.flags & WIRE_PKT_LAST); /* SYNC only ever rides on LAST */
+        c->f->sync_pkts++;
+    }
     for (uint32_t i = 0; i < p.csum_count; i++)
         csums[i] = wire_csum_at(p.csums_raw, i);
     ck_assert_int_eq(csum_verify(p.data, p.data_len, csums, NULL), 0);
@@ -177,14 +186,23 @@ static int fake_dispatch_nn(struct fake_conn *c, const struct wire_frame *fr)
         a = fake_attr(f, FILE_INO);
         wire_attr_encode(&c->out, &a);
         return 0;
-    case WIRE_NN_CREATE:
-    case WIRE_NN_OPEN:
-        if (fr->hdr.type == WIRE_NN_CREATE && f->has_file)
+    case WIRE_NN_CREATE: {
+        struct wire_nn_create m;
+        ck_assert_int_eq(wire_nn_create_decode(fr->body, fr->hdr.body_len, &m), 0);
+        if (f->has_file)
             return -EEXIST;
-        f->has_file = f->is_open = 1;
+        f->has_file = 1;
+        f->is_open = !(m.flags & WIRE_CREATE_NO_LEASE);
         a = fake_attr(f, FILE_INO);
         wire_attr_encode(&c->out, &a);
         return 0;
+    }
+    case WIRE_DN_SYNC: {
+        struct wire_dn_sync m;
+        ck_assert_int_eq(wire_dn_sync_decode(fr->body, fr->hdr.body_len, &m), 0);
+        f->dn_syncs++;
+        return fake_find(f, m.blk.id) ? 0 : -ERR_NO_BLOCK;
+    }
     default:
         return -ENOSYS;
     }
@@ -199,12 +217,15 @@ static int fake_dispatch(struct fake_conn *c, const struct wire_frame *fr)
     switch (fr->hdr.type) {
     case WIRE_NN_ADD_BLOCK:
         ck_assert_int_eq(wire_nn_add_block_decode(fr->body, fr->hdr.body_len, &ab), 0);
+        c->f->is_open = 1; /* the first block takes the lease */
         fake_add_block(c, &ab);
         return 0;
     case WIRE_NN_COMPLETE:
         ck_assert_int_eq(wire_nn_complete_decode(fr->body, fr->hdr.body_len, &cm), 0);
+        ck_assert_int_eq(c->f->is_open, 1); /* only the lease holder completes */
         fake_commit(c->f, cm.last, cm.last_len);
         c->f->is_open = 0;
+        c->f->completes++;
         a = fake_attr(c->f, FILE_INO);
         wire_attr_encode(&c->out, &a);
         return 0;
@@ -352,12 +373,51 @@ START_TEST(test_cl_fake_write_flush_append_then_read_back)
 }
 END_TEST
 
+/* close() leaves replicas unsynced; fsync() syncs the open block with its LAST packet and
+ * every earlier block with DN_SYNC to each replica; an empty file needs no COMPLETE. */
+START_TEST(test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_complete)
+{
+    struct fake *f = fake_start();
+    struct cfg cfg;
+    char kv[64], err[128];
+    struct dfs_client *c;
+    struct dfs_writer *w;
+    enum { TOTAL = FAKE_BLOCK_SIZE * 2 + 1000 };
+    uint8_t *data = calloc(1, TOTAL);
+
+    cfg_init(&cfg);
+    snprintf(kv, sizeof(kv), "nn.addr=127.0.0.1:%u", f->port[0]);
+    ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
+    ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
+    struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
+    ck_assert_int_eq(dfs_create(c, &req, NULL, &w), 0);
+    ck_assert_int_eq(f->is_open, 0); /* created without a lease */
+    ck_assert_int_eq(dfs_writer_flush(w), 0);
+    ck_assert_int_eq(f->completes, 0); /* nothing was written: nothing to commit */
+    ck_assert_int_eq(dfs_writer_write(w, data, TOTAL, 0), TOTAL);
+    ck_assert_int_eq(f->sync_pkts, 0); /* two full blocks ended without SYNC */
+    ck_assert_int_eq(dfs_writer_sync(w), 0);
+    ck_assert_int_eq(f->sync_pkts, 1);    /* the open third block */
+    ck_assert_int_eq(f->dn_syncs, 2 * 2); /* two earlier blocks x two replicas */
+    ck_assert_int_eq(f->completes, 1);
+    ck_assert_uint_eq(f->size, TOTAL);
+    ck_assert_int_eq(dfs_writer_sync(w), 0); /* nothing left to sync */
+    ck_assert_int_eq(f->dn_syncs, 4);
+    ck_assert_int_eq(dfs_writer_close(w), 0);
+    ck_assert_int_eq(f->completes, 1);
+    dfs_client_free(c);
+    cfg_fini(&cfg);
+    free(data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cl_fake");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_cl_fake_write_flush_append_then_read_back);
+    tcase_add_test(tc, test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_complete);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -211,6 +211,25 @@ START_TEST(test_dn_store_abort_removes_rbw_files)
 }
 END_TEST
 
+/* A replica finalized without SYNC is readable at once; DN_SYNC fsyncs exactly that gen. */
+START_TEST(test_dn_store_sync_of_a_finalized_replica)
+{
+    struct dn_store s;
+    struct dn_reader rd;
+    struct wire_blk blk = { 0x55, 4 };
+
+    open_store(&s);
+    put_replica(&s, blk); /* put_replica finalizes without is_sync */
+    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), 0);
+    dn_store_read_close(&rd);
+    ck_assert_int_eq(dn_store_sync(&s, blk), 0);
+    ck_assert_int_eq(dn_store_sync(&s, (struct wire_blk){ 0x55, 5 }), -ERR_STALE_GEN);
+    ck_assert_int_eq(dn_store_sync(&s, (struct wire_blk){ 0x55, 3 }), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_sync(&s, (struct wire_blk){ 0x56, 4 }), -ERR_NO_BLOCK);
+    dn_store_close(&s);
+}
+END_TEST
+
 START_TEST(test_dn_store_capacity_override)
 {
     struct dn_store s;
@@ -239,6 +258,7 @@ int main(void)
     tcase_add_test(tc, test_dn_store_delete_and_generations);
     tcase_add_test(tc, test_dn_store_abort_removes_rbw_files);
     tcase_add_test(tc, test_dn_store_capacity_override);
+    tcase_add_test(tc, test_dn_store_sync_of_a_finalized_replica);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -21,6 +21,7 @@ static struct {
     int open_count;
     int close_count;
     int flush_count;
+    int sync_count;
     int open_rc;            /* next dfs_open_write result */
     uint32_t last_flags;
 } fake;
@@ -55,6 +56,13 @@ ssize_t dfs_writer_write(struct dfs_writer *w, const void *data, size_t len, uin
 int dfs_writer_flush(struct dfs_writer *w)
 {
     fake.flush_count++;
+    fake.committed[w->ino] = w->size;
+    return 0;
+}
+
+int dfs_writer_sync(struct dfs_writer *w)
+{
+    fake.sync_count++;
     fake.committed[w->ino] = w->size;
     return 0;
 }
@@ -120,11 +128,16 @@ START_TEST(test_mnt_file_writes_are_sequential_and_sync_commits)
     mnt_file_adjust_attr(f, &a);
     ck_assert_uint_eq(a.size, 110);
     ck_assert_uint_eq(fake.committed[3], 0);
-    ck_assert_int_eq(mnt_file_sync(&files, f), 0);
+    ck_assert_int_eq(mnt_file_sync(&files, f, false), 0);
     ck_assert_uint_eq(fake.committed[3], 110);
     ck_assert_uint_gt(mnt_files_flush_seq(&files), seq);
-    ck_assert_int_eq(mnt_file_sync(&files, f), 0); /* clean: no second flush */
+    ck_assert_int_eq(mnt_file_sync(&files, f, false), 0); /* clean: no second flush */
     ck_assert_int_eq(fake.flush_count, 1);
+    /* fsync after close-style flushes still syncs once, then has nothing left to do. */
+    ck_assert_int_eq(mnt_file_sync(&files, f, true), 0);
+    ck_assert_int_eq(fake.sync_count, 1);
+    ck_assert_int_eq(mnt_file_sync(&files, f, true), 0);
+    ck_assert_int_eq(fake.sync_count, 1);
     mnt_files_put(&files, f);
 }
 END_TEST
@@ -192,7 +205,7 @@ START_TEST(test_mnt_file_adopt_takes_a_created_writer)
     ck_assert_int_eq(dfs_open_write(NULL, 5, 0, &w2), 0);
     ck_assert_int_eq(mnt_files_adopt(&files, 5, w2, &g), -EBUSY);
     ck_assert_int_eq(fake.close_count, 1); /* w2 closed on refusal */
-    ck_assert_int_eq(mnt_file_sync(&files, f), 0); /* commits the created file */
+    ck_assert_int_eq(mnt_file_sync(&files, f, false), 0); /* commits the created file */
     ck_assert_int_eq(fake.flush_count, 2);
     mnt_files_put(&files, f);
 }

@@ -655,15 +655,44 @@ START_TEST(test_nn_ns_add_block_and_complete_need_the_lease)
     struct wire_blk b = add_block_ok(f, "c1", no_blk, 0);
     complete_ok(f, "c1", b, 5);
     ck_assert_ptr_null(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)));
-    /* A closed file has no lease holder: nobody may add blocks until it is opened again. */
-    op = op_blk(NN_OP_ADD_BLOCK, f, "c1", no_blk, 0);
-    expect_fail(&op, -ERR_LEASE);
+    /* A closed file's lease is free: the next writer's first block takes it. */
+    op = op_blk(NN_OP_ADD_BLOCK, f, "", no_blk, 0);
+    expect_fail(&op, -EINVAL);
     ck_assert_int_eq(apply(&ow, NULL), 0);
     ck_assert_str_eq(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)), "c2");
     op = op_blk(NN_OP_ADD_BLOCK, f, "c2", no_blk, 0);
     ck_assert_int_eq(apply(&op, NULL), 0);
     /* Re-opening by the holder is allowed, but not while a block is being written. */
     expect_fail(&ow, -EBUSY);
+}
+END_TEST
+
+/* A file created without a lease is closed; the first ADD_BLOCK takes the lease, and a failing
+ * ADD_BLOCK takes nothing. */
+START_TEST(test_nn_ns_first_block_takes_the_lease_of_a_file_created_without_one)
+{
+    struct nn_op op = op_create(NN_ROOT_INO, "f", "c1");
+    struct nn_op_result res;
+
+    op.flags = WIRE_CREATE_NO_LEASE;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    uint64_t f = res.ino;
+    ck_assert_ptr_null(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)));
+    struct wire_attr a;
+    nn_ns_attr(nn_ns_get(&ns, f), &a);
+    ck_assert_uint_eq(a.is_open, 0);
+    op = op_blk(NN_OP_COMPLETE, f, "c1", no_blk, 0);
+    expect_fail(&op, -ERR_LEASE); /* nothing to complete without a lease */
+    op = op_blk(NN_OP_ADD_BLOCK, f, "c2", (struct wire_blk){ 99, 1 }, 5);
+    expect_fail(&op, -EINVAL); /* bad prev: fails, and the lease stays free */
+    ck_assert_ptr_null(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)));
+    struct wire_blk b = add_block_ok(f, "c2", no_blk, 0);
+    ck_assert_str_eq(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)), "c2");
+    op = op_blk(NN_OP_ADD_BLOCK, f, "c1", b, 10);
+    expect_fail(&op, -ERR_LEASE);
+    complete_ok(f, "c2", b, 10);
+    ck_assert_uint_eq(nn_ns_get(&ns, f)->size, 10);
+    ck_assert_ptr_null(nn_ns_lease_holder(&ns, nn_ns_get(&ns, f)));
 }
 END_TEST
 
@@ -1212,6 +1241,7 @@ static Suite *nn_ns_suite(void)
     tc = tcase_create("files");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_ns_add_block_and_complete_need_the_lease);
+    tcase_add_test(tc, test_nn_ns_first_block_takes_the_lease_of_a_file_created_without_one);
     tcase_add_test(tc, test_nn_ns_block_ops_on_missing_or_dir_are_rejected);
     tcase_add_test(tc, test_nn_ns_add_block_commits_previous_block_and_size);
     tcase_add_test(tc, test_nn_ns_complete_without_blocks_closes_empty_file);

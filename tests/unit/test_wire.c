@@ -570,6 +570,22 @@ static int dec_dn_read_data(const void *p, size_t n, int verify)
     return rc;
 }
 
+static void enc_dn_sync(struct buf *b)
+{
+    struct wire_dn_sync m = { .blk = { .id = 77, .gen = 3 } };
+    wire_dn_sync_encode(b, &m);
+}
+static int dec_dn_sync(const void *p, size_t n, int verify)
+{
+    struct wire_dn_sync m;
+    int rc = wire_dn_sync_decode(p, n, &m);
+    if (rc == 0 && verify) {
+        ck_assert_uint_eq(m.blk.id, 77);
+        ck_assert_uint_eq(m.blk.gen, 3);
+    }
+    return rc;
+}
+
 /* ---- list messages: _begin, several _put, _decode, _next ---- */
 
 static const char *const dirent_names[] = { "a", "bb", "name with spaces" };
@@ -751,7 +767,7 @@ static const struct codec codecs[] = {
     CODEC(dn_write_open),   CODEC(dn_write_pkt),  CODEC(dn_write_ack),
     CODEC(dn_read),         CODEC(dn_read_data),  CODEC(nn_readdir_ok),
     CODEC(nn_get_blocks_ok), CODEC(nn_report_ok), CODEC(dn_heartbeat_ok),
-    CODEC(dn_blocks),
+    CODEC(dn_blocks),       CODEC(dn_sync),
 };
 #undef CODEC
 enum { CODEC_COUNT = sizeof(codecs) / sizeof(codecs[0]) };

@@ -27,7 +27,11 @@ enum {
     NN_CKPT_HDR_LEN = 30,
     NN_REC_HDR_LEN = 16,
     NN_REC_MAX = 64 * 1024,
+    NN_LOG_EXTENT = 8 << 20, /* the log is extended by this much zero-filled space at a time */
+    NN_ZEROS_LEN = 64 * 1024,
 };
+
+static const uint8_t nn_zeros[NN_ZEROS_LEN];
 
 static const char nn_image_name[] = "image";
 static const char nn_image_tmp_name[] = "image.tmp";
@@ -116,8 +120,8 @@ static int log_replay(struct nn_journal *j, struct nn_ns *ns, const struct buf *
     while (log->len - off >= NN_REC_HDR_LEN) {
         const uint8_t *h = log->data + off;
         uint32_t len = le_get_u32(h);
-        if (len > NN_REC_MAX || len > log->len - off - NN_REC_HDR_LEN)
-            break;
+        if (len == 0 || len > NN_REC_MAX || len > log->len - off - NN_REC_HDR_LEN)
+            break; /* the zero-filled space past the last record, or a torn record */
         if (le_get_u32(h + 4) != csum32(h + 8, 8 + (size_t)len))
             break;
         uint64_t index = le_get_u64(h + 8);
@@ -158,8 +162,7 @@ static int log_open_and_replay(struct nn_journal *j, struct nn_ns *ns, uint64_t 
         if (ftruncate(j->log_fd, (off_t)good_end) < 0 || fsync(j->log_fd) < 0)
             rc = -errno;
     }
-    if (rc == 0 && lseek(j->log_fd, 0, SEEK_END) < 0)
-        rc = -errno;
+    j->write_off = j->alloc_end = good_end;
     buf_fini(&log);
     return rc;
 }
@@ -249,17 +252,55 @@ int nn_journal_has_batch(const struct nn_journal *j)
     return j->batch.len != 0;
 }
 
+static int pwrite_all(int fd, const void *p, size_t len, uint64_t off)
+{
+    const uint8_t *q = p;
+
+    while (len) {
+        ssize_t n = pwrite(fd, q, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        q += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* Makes room for len more bytes of records: zero-fills whole extents past the end and fsyncs
+ * them (size and allocation included), so later fdatasyncs carry only record data. */
+static int log_reserve(struct nn_journal *j, size_t len)
+{
+    if (j->write_off + len <= j->alloc_end)
+        return 0;
+    uint64_t end = (j->write_off + len + NN_LOG_EXTENT - 1) / NN_LOG_EXTENT * NN_LOG_EXTENT;
+    for (uint64_t off = j->alloc_end; off < end; off += NN_ZEROS_LEN) {
+        int rc = pwrite_all(j->log_fd, nn_zeros, NN_ZEROS_LEN, off);
+        if (rc < 0)
+            return rc;
+    }
+    if (fsync(j->log_fd) < 0)
+        return -errno;
+    j->alloc_end = end;
+    return 0;
+}
+
 int nn_journal_sync(struct nn_journal *j)
 {
     int rc;
 
     if (j->batch.len == 0)
         return 0;
-    rc = write_all(j->log_fd, j->batch.data, j->batch.len);
+    rc = log_reserve(j, j->batch.len);
+    if (rc == 0)
+        rc = pwrite_all(j->log_fd, j->batch.data, j->batch.len, j->write_off);
     if (rc == 0 && fdatasync(j->log_fd) < 0)
         rc = -errno;
     if (rc < 0)
         return rc;
+    j->write_off += j->batch.len;
     buf_reset(&j->batch);
     j->synced_index = j->last_index;
     return 0;
@@ -304,9 +345,9 @@ int nn_journal_checkpoint(struct nn_journal *j, const struct nn_ns *ns)
         return rc;
     j->image_index = j->last_index;
     /* The image covers every record; a crash before the truncate only replays nothing. */
-    if (j->log_fd >= 0 && (ftruncate(j->log_fd, 0) < 0 || lseek(j->log_fd, 0, SEEK_SET) < 0 ||
-                           fsync(j->log_fd) < 0))
+    if (j->log_fd >= 0 && (ftruncate(j->log_fd, 0) < 0 || fsync(j->log_fd) < 0))
         return -errno;
+    j->write_off = j->alloc_end = 0;
     return 0;
 }
 

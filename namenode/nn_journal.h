@@ -4,7 +4,9 @@
  * group commit per event-loop turn). A checkpoint writes the whole namespace to a new image
  * (tmp file, fsync, rename, fsync dir) and then empties the log. Loading reads the image and
  * replays every later record through nn_ns_apply(); a torn record at the tail (a crash during
- * append) is cut off. Glue (file I/O); called only from the namenode loop thread. */
+ * append) is cut off. The log grows in zero-filled extents written and fsync'd ahead of the
+ * records, so the fdatasync of a batch writes only data, not the file size or allocation
+ * (a journal commit on most file systems): the zeros read back as the end of the log. Glue (file I/O); called only from the namenode loop thread. */
 #ifndef DFS_NN_JOURNAL_H
 #define DFS_NN_JOURNAL_H
 
@@ -21,6 +23,8 @@ struct nn_journal {
     uint64_t last_index;       /* index of the last record appended */
     uint64_t synced_index;     /* index of the last durable record */
     uint64_t image_index;      /* last index covered by the image on disk */
+    uint64_t write_off;        /* end of the records in the log file */
+    uint64_t alloc_end;        /* end of the log file: zeros from write_off up to here */
     struct buf batch;          /* encoded records not yet written */
 };
 

@@ -393,7 +393,11 @@ START_TEST(test_nn_journal_checkpoint_then_crash_before_log_truncate_replays_not
 }
 END_TEST
 
-/* Logs a few ops, then one more; returns the edits size before the last and both images. */
+/* The end of the records in the edits file: the file itself runs on into zero-filled space. */
+static off_t records_end;
+
+/* Logs a few ops, then one more; returns the end of the records before the last (the end after
+ * it goes to records_end) and both images. */
 static off_t log_then_one_more(struct nn_ns *live, struct buf *img_before, struct buf *img_after)
 {
     struct nn_journal j;
@@ -405,10 +409,12 @@ static off_t log_then_one_more(struct nn_ns *live, struct buf *img_before, struc
         ck_assert_int_eq(apply_logged(&j, live, &op), 0);
     }
     image_of(live, img_before);
-    off_t size = file_size("edits");
+    off_t size = (off_t)j.write_off;
     struct nn_op op = mkdir_op("last");
     ck_assert_int_eq(apply_logged(&j, live, &op), 0);
     image_of(live, img_after);
+    records_end = (off_t)j.write_off;
+    ck_assert_int_ge(file_size("edits"), records_end); /* zero-filled beyond */
     nn_journal_close(&j);
     return size;
 }
@@ -418,7 +424,7 @@ START_TEST(test_nn_journal_torn_tail_is_cut_and_earlier_records_survive)
     struct nn_ns live;
     struct buf before, after;
     off_t good = log_then_one_more(&live, &before, &after);
-    off_t full = file_size("edits");
+    off_t full = records_end;
 
     ck_assert_int_gt(full, good);
     struct buf edits;
@@ -459,8 +465,10 @@ START_TEST(test_nn_journal_garbage_tail_is_cut)
     struct nn_ns live;
     struct buf before, after;
     off_t good = log_then_one_more(&live, &before, &after);
-    off_t full = file_size("edits");
+    off_t full = records_end;
     uint8_t junk[40];
+
+    truncate_file("edits", full); /* junk right after the last record */
 
     for (size_t n = 1; n <= sizeof(junk); n += 13) {
         struct nn_journal j;

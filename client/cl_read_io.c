@@ -33,18 +33,12 @@ struct dfs_reader {
     struct buf storage;            /* guarded by mu; frame the stream's leftover borrows */
 };
 
+/* No round trip: the first pread's NN_GET_BLOCKS finds out whether ino is a readable file
+ * (-ENOENT, -EISDIR come back from there), which saves an RPC on every open. */
 int dfs_open_read(struct dfs_client *c, uint64_t ino, struct dfs_reader **out)
 {
-    struct wire_attr attr;
-    int rc = dfs_getattr(c, ino, &attr);
-
-    if (rc < 0)
-        return rc;
-    if (S_ISDIR(attr.mode))
-        return -EISDIR;
-    if (!S_ISREG(attr.mode))
-        return -EINVAL;
     struct dfs_reader *r = xcalloc(1, sizeof(*r));
+
     pthread_mutex_init(&r->mu, NULL);
     r->c = c;
     r->ino = ino;

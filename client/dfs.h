@@ -92,6 +92,8 @@ uint64_t dfs_writer_size(const struct dfs_writer *w);
 int dfs_writer_close(struct dfs_writer *w);
 
 /* ---- reading ---- */
+/* Makes a reader of file ino. No round trip: a missing inode (-ENOENT) or a directory
+ * (-EISDIR) is reported by the first dfs_reader_pread(). */
 int dfs_open_read(struct dfs_client *c, uint64_t ino, struct dfs_reader **out);
 /* Reads up to len bytes at offset; returns the count (0 at end of file) or a negative error.
  * Every chunk is verified against its checksum; a bad or unreachable replica is skipped for

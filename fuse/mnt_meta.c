@@ -61,6 +61,14 @@ int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
     if (rc < 0)
         return rc;
     rc = dfs_lookup(ctx->client, parent, name, &a);
+    if (rc == -ENOENT) {
+        /* A negative entry (ino 0) the kernel caches like a positive one: creating a new file
+         * then costs one lookup, not two. This mount's own creates replace it at once; a name
+         * another client creates shows up here within the timeout, as attributes do. */
+        memset(e, 0, sizeof(*e));
+        e->entry_timeout = ctx->timeout_s;
+        return 0;
+    }
     if (rc < 0)
         return mnt_meta_errno(rc);
     mnt_meta_adjust(ctx, &a);

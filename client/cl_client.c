@@ -159,3 +159,35 @@ int cl_client_rpc_attr(struct dfs_client *c, uint16_t req_type, const struct buf
     buf_fini(&storage);
     return rc;
 }
+
+/* A pooled datanode connection failed before its reply: the peer closed it while it was idle,
+ * and the request can go again on a fresh connection (a timeout is not that). */
+static int cl_client_dn_should_retry(const struct cl_attempt *a, int is_pooled)
+{
+    return a->is_transport && is_pooled && a->rc != -ERR_PROTO && a->rc != -ETIMEDOUT;
+}
+
+int cl_client_dn_rpc(struct dfs_client *c, const struct cl_dn_req *r, struct buf *storage,
+                     struct wire_frame *reply, int *fd_out)
+{
+    struct cl_attempt a = { .rc = 0 };
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd, is_pooled;
+        a.rc = cl_conn_dn_take(&c->pool, r->host, r->port, &fd, &is_pooled);
+        if (a.rc < 0)
+            break;
+        a = cl_client_attempt(fd, r->frame, r->type, r->req_id, storage, reply);
+        if (!a.is_transport) {
+            if (a.rc == 0 && fd_out)
+                *fd_out = fd;
+            else
+                cl_conn_dn_give(&c->pool, r->host, r->port, fd);
+            break;
+        }
+        close(fd);
+        if (!cl_client_dn_should_retry(&a, is_pooled))
+            break;
+    }
+    return a.rc;
+}

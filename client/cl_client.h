@@ -26,4 +26,21 @@ int cl_client_is_idempotent(uint16_t req_type);
 int cl_client_rpc_attr(struct dfs_client *c, uint16_t req_type, const struct buf *body,
                        struct wire_attr *out);
 
+/* One request to a datanode: a complete frame of type and req_id for host:port. */
+struct cl_dn_req {
+    const char *host;
+    uint16_t port;
+    const struct buf *frame;
+    uint16_t type;
+    uint64_t req_id;
+};
+
+/* One round trip with a datanode over a pooled connection; a pooled connection that turns out
+ * dead (EOF, reset, broken pipe before any reply byte) is replaced by a fresh one, once. On a
+ * reply (rc 0 or the reply's status error) the connection is healthy: with fd_out and rc == 0
+ * the caller gets it (and gives it back with cl_conn_dn_give() or closes it), otherwise it
+ * goes back to the pool. On a transport error it is closed. */
+int cl_client_dn_rpc(struct dfs_client *c, const struct cl_dn_req *r, struct buf *storage,
+                     struct wire_frame *reply, int *fd_out);
+
 #endif

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "panic.h"
@@ -37,6 +38,9 @@ void cl_conn_pool_fini(struct cl_conn_pool *p)
     for (uint32_t i = 0; i < p->idle_count; i++)
         close(p->idle_fds[i]);
     p->idle_count = 0;
+    for (uint32_t i = 0; i < p->dn_idle.count; i++)
+        close(p->dn_idle.slots[i].fd);
+    p->dn_idle.count = 0;
     pthread_mutex_destroy(&p->mu);
 }
 
@@ -110,4 +114,123 @@ void cl_conn_give(struct cl_conn_pool *p, int fd)
     pthread_mutex_unlock(&p->mu);
     if (fd >= 0)
         close(fd);
+}
+
+/* ---- datanode connections: pure bookkeeping ---- */
+
+static void cl_dn_idle_remove(struct cl_dn_idle *d, uint32_t i)
+{
+    ASSERT(i < d->count);
+    memmove(&d->slots[i], &d->slots[i + 1], sizeof(d->slots[0]) * (d->count - i - 1));
+    d->count--;
+}
+
+static int cl_dn_idle_is_addr(const struct cl_dn_idle_slot *s, const char *host, uint16_t port)
+{
+    return s->port == port && strcmp(s->host, host) == 0;
+}
+
+uint32_t cl_dn_idle_expire(struct cl_dn_idle *d, uint64_t now_ms, int *fds_out)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < d->count;) {
+        if (now_ms - d->slots[i].since_ms >= CL_DN_IDLE_MS) {
+            fds_out[n++] = d->slots[i].fd;
+            cl_dn_idle_remove(d, i);
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+int cl_dn_idle_take(struct cl_dn_idle *d, const char *host, uint16_t port)
+{
+    for (uint32_t i = d->count; i-- > 0;) {
+        if (cl_dn_idle_is_addr(&d->slots[i], host, port)) {
+            int fd = d->slots[i].fd;
+            cl_dn_idle_remove(d, i);
+            return fd;
+        }
+    }
+    return -1;
+}
+
+int cl_dn_idle_give(struct cl_dn_idle *d, const char *host, uint16_t port, int fd,
+                    uint64_t now_ms)
+{
+    uint32_t same = 0, oldest_same = 0;
+    int evicted = -1;
+
+    ASSERT(fd >= 0 && strlen(host) <= WIRE_HOST_MAX);
+    for (uint32_t i = d->count; i-- > 0;) {
+        if (cl_dn_idle_is_addr(&d->slots[i], host, port)) {
+            same++;
+            oldest_same = i;
+        }
+    }
+    if (same >= CL_DN_IDLE_PER_ADDR_MAX || d->count == CL_DN_IDLE_MAX) {
+        uint32_t victim = same >= CL_DN_IDLE_PER_ADDR_MAX ? oldest_same : 0;
+        evicted = d->slots[victim].fd;
+        cl_dn_idle_remove(d, victim);
+    }
+    struct cl_dn_idle_slot *s = &d->slots[d->count++];
+    snprintf(s->host, sizeof(s->host), "%s", host);
+    s->port = port;
+    s->fd = fd;
+    s->since_ms = now_ms;
+    return evicted;
+}
+
+/* ---- datanode connections: glue ---- */
+
+static uint64_t cl_conn_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void cl_conn_close_all(const int *fds, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++)
+        close(fds[i]);
+}
+
+int cl_conn_dn_take(struct cl_conn_pool *p, const char *host, uint16_t port, int *fd_out,
+                    int *is_pooled)
+{
+    int expired[CL_DN_IDLE_MAX];
+    uint32_t expired_count;
+    int fd;
+
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        expired_count = cl_dn_idle_expire(&p->dn_idle, cl_conn_now_ms(), expired);
+        fd = cl_dn_idle_take(&p->dn_idle, host, port);
+        pthread_mutex_unlock(&p->mu);
+        cl_conn_close_all(expired, expired_count);
+        if (fd < 0 || cl_conn_is_alive(fd))
+            break;
+        close(fd); /* the datanode closed it meanwhile (restart, idle timeout) */
+    }
+    *is_pooled = fd >= 0;
+    if (fd < 0)
+        fd = cl_conn_dial(&p->id, host, port);
+    if (fd < 0)
+        return fd;
+    *fd_out = fd;
+    return 0;
+}
+
+void cl_conn_dn_give(struct cl_conn_pool *p, const char *host, uint16_t port, int fd)
+{
+    ASSERT(fd >= 0);
+    pthread_mutex_lock(&p->mu);
+    int evicted = cl_dn_idle_give(&p->dn_idle, host, port, fd, cl_conn_now_ms());
+    pthread_mutex_unlock(&p->mu);
+    if (evicted >= 0)
+        close(evicted);
 }

@@ -40,6 +40,8 @@ struct dfs_writer {
     uint32_t unsynced_count; /* guarded by mu */
     int failed_rc;      /* guarded by mu; sticky first failure, 0 while healthy */
     int dn_fd;          /* guarded by mu; pipeline of the open block, -1 if none */
+    char dn_host[WIRE_HOST_MAX + 1]; /* guarded by mu; where dn_fd goes (targets[0]) */
+    uint16_t dn_port;   /* guarded by mu */
     struct cl_write st; /* guarded by mu */
     struct buf frame;   /* guarded by mu; outgoing packet frame */
     struct buf storage; /* guarded by mu; incoming ack frame */
@@ -139,42 +141,41 @@ static void cl_writer_replicas_set(struct cl_writer_replicas *r,
     }
 }
 
-static void cl_writer_close_pipeline(struct dfs_writer *w)
+/* Ends the pipeline connection: back to the client's pool if is_clean (the LAST packet was
+ * fully acked, nothing is in flight), closed otherwise. */
+static void cl_writer_close_pipeline(struct dfs_writer *w, int is_clean)
 {
-    if (w->dn_fd >= 0)
+    if (w->dn_fd >= 0 && is_clean)
+        cl_conn_dn_give(&w->c->pool, w->dn_host, w->dn_port, w->dn_fd);
+    else if (w->dn_fd >= 0)
         close(w->dn_fd);
     w->dn_fd = -1;
 }
 
-/* Dials targets[0] and opens the block on the whole pipeline. */
+/* Opens the block on the whole pipeline over a (pooled) connection to targets[0]. */
 static int cl_writer_open_pipeline(struct dfs_writer *w, const struct wire_nn_add_block_ok *ok)
 {
     struct wire_dn_write_open m = { .blk = ok->blk, .target_count = ok->target_count - 1 };
-    char host[WIRE_HOST_MAX + 1];
     struct wire_frame reply;
     struct buf req;
-    int rc = wire_str_copy(ok->targets[0].host, host, sizeof(host));
+    int fd = -1;
 
-    if (rc < 0)
+    if (wire_str_copy(ok->targets[0].host, w->dn_host, sizeof(w->dn_host)) < 0)
         return -ERR_PROTO;
+    w->dn_port = ok->targets[0].port;
     for (uint32_t i = 1; i < ok->target_count; i++)
         m.targets[i - 1] = ok->targets[i];
-    int fd = cl_conn_dial(&w->c->pool.id, host, ok->targets[0].port);
-    if (fd < 0)
-        return fd;
-    uint64_t req_id = cl_client_req_id(w->c);
+    struct cl_dn_req r = { .host = w->dn_host, .port = w->dn_port, .frame = &req,
+                           .type = WIRE_DN_WRITE_OPEN, .req_id = cl_client_req_id(w->c) };
     buf_init(&req);
     size_t start = wire_frame_begin(&req);
     wire_dn_write_open_encode(&req, &m);
-    wire_frame_end(&req, start, WIRE_DN_WRITE_OPEN, req_id, 0);
-    rc = sock_rpc(fd, &req, WIRE_DN_WRITE_OPEN, req_id, &w->storage, &reply);
+    wire_frame_end(&req, start, WIRE_DN_WRITE_OPEN, r.req_id, 0);
+    int rc = cl_client_dn_rpc(w->c, &r, &w->storage, &reply, &fd);
     buf_fini(&req);
-    if (rc < 0) {
-        close(fd);
-        return rc;
-    }
-    w->dn_fd = fd;
-    return 0;
+    if (rc == 0)
+        w->dn_fd = fd;
+    return rc;
 }
 
 /* NN_ADD_BLOCK (committing the pending block) and the pipeline of the new block. */
@@ -284,7 +285,7 @@ static int cl_writer_end_block(struct dfs_writer *w, int is_sync)
         rc = cl_writer_read_ack(w);
     if (rc < 0)
         return rc;
-    cl_writer_close_pipeline(w);
+    cl_writer_close_pipeline(w, 1);
     cl_write_on_block_done(&w->st);
     if (!is_sync) {
         w->unsynced[w->unsynced_count++] = w->cur;
@@ -293,25 +294,22 @@ static int cl_writer_end_block(struct dfs_writer *w, int is_sync)
     return 0;
 }
 
-/* DN_SYNC of one replica over a connection of its own. */
+/* DN_SYNC of one replica over a pooled connection. */
 static int cl_writer_sync_replica(struct dfs_writer *w, const char *host, uint16_t port,
                                   struct wire_blk blk)
 {
     struct wire_dn_sync m = { .blk = blk };
     struct wire_frame reply;
     struct buf req;
-    int fd = cl_conn_dial(&w->c->pool.id, host, port);
+    struct cl_dn_req r = { .host = host, .port = port, .frame = &req, .type = WIRE_DN_SYNC,
+                           .req_id = cl_client_req_id(w->c) };
 
-    if (fd < 0)
-        return fd;
-    uint64_t req_id = cl_client_req_id(w->c);
     buf_init(&req);
     size_t start = wire_frame_begin(&req);
     wire_dn_sync_encode(&req, &m);
-    wire_frame_end(&req, start, WIRE_DN_SYNC, req_id, 0);
-    int rc = sock_rpc(fd, &req, WIRE_DN_SYNC, req_id, &w->storage, &reply);
+    wire_frame_end(&req, start, WIRE_DN_SYNC, r.req_id, 0);
+    int rc = cl_client_dn_rpc(w->c, &r, &w->storage, &reply, NULL);
     buf_fini(&req);
-    close(fd);
     return rc;
 }
 
@@ -338,7 +336,7 @@ static int cl_writer_fail(struct dfs_writer *w, int rc, const char *what)
 {
     ASSERT(rc < 0);
     int is_pipeline = w->dn_fd >= 0;
-    cl_writer_close_pipeline(w);
+    cl_writer_close_pipeline(w, 0);
     if (is_pipeline && rc > -1000)
         rc = -ERR_PIPELINE; /* a transport error on the pipeline */
     LOG_WARN("writer failed ino=%" PRIu64 " blk=%016" PRIx64 " during=%s rc=%s", w->ino,
@@ -463,7 +461,7 @@ int dfs_writer_close(struct dfs_writer *w)
     if (!w)
         return 0;
     rc = dfs_writer_flush(w);
-    cl_writer_close_pipeline(w);
+    cl_writer_close_pipeline(w, 0);
     cl_writer_replicas_fini(&w->cur);
     for (uint32_t i = 0; i < w->unsynced_count; i++)
         cl_writer_replicas_fini(&w->unsynced[i]);

@@ -81,6 +81,7 @@ static void dn_conn_free(struct dn_conn *c)
     bufferevent_free(c->bev);
     event_free(c->tidy_ev);
     buf_fini(&c->out);
+    buf_fini(&c->down_open);
     free(c->read_buf);
     free(c);
 }
@@ -266,6 +267,7 @@ static void dn_server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     c->srv = srv;
     c->state = DN_CONN_HELLO;
     buf_init(&c->out);
+    buf_init(&c->down_open);
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     ASSERT(c->bev != NULL);
     dn_conn_set_io_sizes(c->bev);
@@ -300,10 +302,13 @@ int dn_server_open(struct dn_server *srv, struct event_base *base, struct dn_sto
     snprintf(srv->node_id, sizeof(srv->node_id), "%s", cfg->node_id);
     srv->on_finalized = cfg->on_finalized;
     srv->on_finalized_arg = cfg->on_finalized_arg;
+    dn_down_pool_init(&srv->down_pool, base);
     srv->listener = net_listen(base, cfg->listen_host, cfg->listen_port, dn_server_accept_cb,
                                srv, err, errlen);
-    if (!srv->listener)
+    if (!srv->listener) {
+        dn_down_pool_fini(&srv->down_pool);
         return -EADDRINUSE;
+    }
     srv->port = net_listener_port(srv->listener);
     LOG_INFO("listening host=%s port=%u", cfg->listen_host, srv->port);
     return 0;
@@ -316,4 +321,5 @@ void dn_server_close(struct dn_server *srv)
     srv->listener = NULL;
     while (srv->conns)
         dn_conn_free(srv->conns);
+    dn_down_pool_fini(&srv->down_pool);
 }

@@ -26,6 +26,7 @@
 #include <event2/listener.h>
 
 #include "buf.h"
+#include "dn_down.h"
 #include "dn_pipe.h"
 #include "dn_store.h"
 #include "wire.h"
@@ -67,6 +68,7 @@ struct dn_server {
     struct dn_conn *conns;
     uint32_t conn_count;
     uint32_t active_writes;
+    struct dn_down_pool down_pool; /* idle downstream connections for the next pipelines */
 };
 
 enum dn_conn_state {
@@ -93,6 +95,10 @@ struct dn_conn {
     struct dn_pipe pipe;
     uint64_t open_req_id;
     struct bufferevent *down;      /* downstream datanode, while OPENING/WRITING */
+    bool is_down_pooled;           /* down came from the pool and has not answered yet */
+    char down_host[WIRE_HOST_MAX + 1]; /* where down goes */
+    uint16_t down_port;
+    struct buf down_open;          /* the WRITE_OPEN frame sent down (kept for a redial) */
     struct bufferevent *down_dead; /* detached downstream awaiting free in tidy_ev */
     /* read */
     bool has_reader;

@@ -36,6 +36,16 @@ static void dn_write_drop_down(struct dn_conn *c)
     dn_conn_tidy_later(c);
 }
 
+/* The pipeline finished cleanly (the downstream acked LAST, nothing is queued to it): keeps
+ * the downstream connection in the pool for the next block, if it fits. */
+static void dn_write_keep_down(struct dn_conn *c)
+{
+    if (!c->down || evbuffer_get_length(bufferevent_get_output(c->down)) != 0)
+        return;
+    if (dn_down_pool_give(&c->srv->down_pool, c->down_host, c->down_port, c->down))
+        c->down = NULL;
+}
+
 /* Ends the current write: drops the rbw replica if still there and the downstream. */
 static void dn_write_end(struct dn_conn *c)
 {
@@ -115,6 +125,7 @@ static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f
 {
     uint16_t type = f->hdr.type;
 
+    c->is_down_pooled = false; /* it answered: no redial from here on */
     if (c->state == DN_CONN_OPENING && type == WIRE_HELLO_OK && f->hdr.status == 0)
         return true;
     if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK)) {
@@ -161,52 +172,94 @@ static void dn_write_down_write_cb(struct bufferevent *bev, void *arg)
     dn_conn_process(arg); /* the downstream queue drained below DN_DOWN_LOW */
 }
 
-static void dn_write_down_event_cb(struct bufferevent *bev, short what, void *arg)
+static int dn_write_down_open(struct dn_conn *c, bool is_pool_ok);
+
+/* A pooled downstream closed before it answered the WRITE_OPEN: the datanode closed it while
+ * it was idle (restart, idle timeout). Sends the open again over a fresh connection, once. */
+static void dn_write_redial(struct dn_conn *c)
 {
-    (void)bev;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        struct dn_conn *c = arg;
-        enum dn_conn_state before = c->state;
-        dn_write_down_failed(c, what & BEV_EVENT_TIMEOUT ? -ETIMEDOUT : -ECONNRESET);
-        if (c->state != before)
-            dn_conn_process(c);
+    ASSERT(c->state == DN_CONN_OPENING && c->is_down_pooled);
+    LOG_INFO("pooled downstream %s:%u was closed: dialing a fresh one", c->down_host,
+             c->down_port);
+    dn_write_drop_down(c);
+    int rc = dn_write_down_open(c, false);
+    if (rc < 0) {
+        dn_write_open_failed(c, rc);
+        dn_conn_process(c);
     }
 }
 
-/* Dials targets[0] and queues HELLO and WRITE_OPEN {blk, targets[1..]} on it. */
-static int dn_write_dial(struct dn_conn *c, const struct wire_dn_write_open *m, uint64_t req_id)
+static void dn_write_down_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct dn_conn *c = arg;
+
+    (void)bev;
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+        return;
+    if (c->state == DN_CONN_OPENING && c->is_down_pooled && !(what & BEV_EVENT_TIMEOUT)) {
+        dn_write_redial(c);
+        return;
+    }
+    enum dn_conn_state before = c->state;
+    dn_write_down_failed(c, what & BEV_EVENT_TIMEOUT ? -ETIMEDOUT : -ECONNRESET);
+    if (c->state != before)
+        dn_conn_process(c);
+}
+
+/* Makes bev the write's downstream connection. */
+static void dn_write_down_attach(struct dn_conn *c, struct bufferevent *bev)
+{
+    c->down = bev;
+    bufferevent_setcb(bev, dn_write_down_read_cb, dn_write_down_write_cb, dn_write_down_event_cb,
+                      c);
+    bufferevent_setwatermark(bev, EV_READ, 0, DN_IN_HIGH);
+    bufferevent_setwatermark(bev, EV_WRITE, DN_DOWN_LOW, 0);
+    struct timeval tmo = { .tv_sec = DN_DOWN_TIMEOUT_S };
+    bufferevent_set_timeouts(bev, &tmo, &tmo);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* Sends the stored WRITE_OPEN to down_host:down_port: over an idle pooled connection if
+ * is_pool_ok and there is one, else over a fresh one after HELLO. */
+static int dn_write_down_open(struct dn_conn *c, bool is_pool_ok)
 {
     struct dn_server *srv = c->srv;
-    char host[WIRE_HOST_MAX + 1];
-    int rc = wire_str_copy(m->targets[0].host, host, sizeof(host));
+    struct bufferevent *bev = NULL;
 
-    if (rc < 0)
+    if (is_pool_ok)
+        bev = dn_down_pool_take(&srv->down_pool, c->down_host, c->down_port);
+    c->is_down_pooled = bev != NULL;
+    if (!bev) {
+        bev = net_connect(srv->base, c->down_host, c->down_port);
+        if (!bev)
+            return -ERR_PIPELINE;
+        dn_conn_set_io_sizes(bev);
+        struct wire_hello hello = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
+                                    .cluster_id = wire_str_c(srv->cluster_id),
+                                    .node_id = wire_str_c(srv->node_id) };
+        size_t start = wire_frame_begin(&c->out);
+        wire_hello_encode(&c->out, &hello);
+        wire_frame_end(&c->out, start, WIRE_HELLO, c->open_req_id, 0);
+        net_send_buf(bev, &c->out);
+    }
+    dn_write_down_attach(c, bev);
+    bufferevent_write(bev, c->down_open.data, c->down_open.len);
+    return 0;
+}
+
+/* Opens the write downstream: WRITE_OPEN {blk, targets[1..]} to targets[0]. */
+static int dn_write_dial(struct dn_conn *c, const struct wire_dn_write_open *m, uint64_t req_id)
+{
+    if (wire_str_copy(m->targets[0].host, c->down_host, sizeof(c->down_host)) < 0)
         return -ERR_PROTO;
-    c->down = net_connect(srv->base, host, m->targets[0].port);
-    if (!c->down)
-        return -ERR_PIPELINE;
-    dn_conn_set_io_sizes(c->down);
-    bufferevent_setcb(c->down, dn_write_down_read_cb, dn_write_down_write_cb,
-                      dn_write_down_event_cb, c);
-    bufferevent_setwatermark(c->down, EV_READ, 0, DN_IN_HIGH);
-    bufferevent_setwatermark(c->down, EV_WRITE, DN_DOWN_LOW, 0);
-    struct timeval tmo = { .tv_sec = DN_DOWN_TIMEOUT_S };
-    bufferevent_set_timeouts(c->down, &tmo, &tmo);
-    bufferevent_enable(c->down, EV_READ | EV_WRITE);
-
-    struct wire_hello hello = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
-                                .cluster_id = wire_str_c(srv->cluster_id),
-                                .node_id = wire_str_c(srv->node_id) };
-    size_t start = wire_frame_begin(&c->out);
-    wire_hello_encode(&c->out, &hello);
-    wire_frame_end(&c->out, start, WIRE_HELLO, req_id, 0);
+    c->down_port = m->targets[0].port;
     struct wire_dn_write_open next = { .blk = m->blk, .target_count = m->target_count - 1 };
     memcpy(next.targets, m->targets + 1, sizeof(next.targets[0]) * next.target_count);
-    start = wire_frame_begin(&c->out);
-    wire_dn_write_open_encode(&c->out, &next);
-    wire_frame_end(&c->out, start, WIRE_DN_WRITE_OPEN, req_id, 0);
-    net_send_buf(c->down, &c->out);
-    return 0;
+    buf_reset(&c->down_open);
+    size_t start = wire_frame_begin(&c->down_open);
+    wire_dn_write_open_encode(&c->down_open, &next);
+    wire_frame_end(&c->down_open, start, WIRE_DN_WRITE_OPEN, req_id, 0);
+    return dn_write_down_open(c, true);
 }
 
 /* ---- upstream requests ---- */
@@ -348,6 +401,7 @@ static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
         }
     }
     if (c->state == DN_CONN_WRITING && c->pipe.state == DN_PIPE_DONE) {
+        dn_write_keep_down(c);
         dn_write_end(c);
         c->state = DN_CONN_IDLE;
     }

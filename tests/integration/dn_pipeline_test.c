@@ -2,7 +2,9 @@
  * ephemeral ports and a tiny in-process fake namenode, writes a multi-packet block through the
  * 3-node pipeline with blocking sockets, reads it back from every node, checks the finalized
  * files, detects a flipped byte on disk, a bad chunk checksum in a write, a wrong cluster,
- * namenode-driven deletion, and a pipeline whose last node is dead.
+ * namenode-driven deletion, two blocks on one connection (downstream connections reused),
+ * a pipeline through a node restarted since its last use, and a pipeline whose last node is
+ * dead.
  * Usage: dn_pipeline_test PATH/TO/dfs-datanode. Kills only the pids it started; removes its
  * temp directory. */
 #include <errno.h>
@@ -222,10 +224,12 @@ static void wait_for(atomic_int *v, int at_least, const char *what)
 
 /* ---- datanode processes ---- */
 
-static void dn_start(struct test_env *env, int i, const char *bin)
+/* Starts node i listening on port (0: ephemeral). */
+static void dn_start(struct test_env *env, int i, const char *bin, uint16_t port)
 {
-    char dirs[400], nn_addr[64], log[400];
+    char dirs[400], nn_addr[64], log[400], listen[64];
 
+    snprintf(listen, sizeof(listen), "dn.listen=127.0.0.1:%u", port);
     snprintf(dirs, sizeof(dirs), "dn.dirs=%s/dn%d", env->tmp, i);
     snprintf(nn_addr, sizeof(nn_addr), "nn.addr=127.0.0.1:%u", env->nn.port);
     snprintf(log, sizeof(log), "%s/dn%d.log", env->tmp, i);
@@ -235,7 +239,7 @@ static void dn_start(struct test_env *env, int i, const char *bin)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || dup2(fd, 2) < 0)
             _exit(127);
-        execl(bin, bin, "-o", dirs, "-o", "dn.listen=127.0.0.1:0", "-o", nn_addr, "-o",
+        execl(bin, bin, "-o", dirs, "-o", listen, "-o", nn_addr, "-o",
               "cluster.id=dfs", "-o", "dfs.heartbeat_ms=200", "-o", "log.level=debug",
               (char *)NULL);
         _exit(127);
@@ -278,26 +282,43 @@ static int dn_dial(struct test_env *env, int i)
     return fd;
 }
 
-/* WRITE_OPEN on node first with the given downstream nodes; returns the reply's rc. */
-static int write_open(struct test_env *env, int fd, struct wire_blk blk, const int *down,
-                      uint32_t down_count)
+/* Sends WRITE_OPEN (req_id 77) on node first's fd with the given downstream nodes. */
+static void write_open_send(struct test_env *env, int fd, struct wire_blk blk, const int *down,
+                            uint32_t down_count)
 {
     struct wire_dn_write_open m = { .blk = blk, .target_count = down_count };
-    struct buf req, storage;
-    struct wire_frame reply;
+    struct buf req;
 
     for (uint32_t i = 0; i < down_count; i++)
         m.targets[i] = (struct wire_dn_addr){ wire_str_c("node"), wire_str_c("127.0.0.1"),
                                               env->ports[down[i]] };
     buf_init(&req);
-    buf_init(&storage);
     size_t start = wire_frame_begin(&req);
     wire_dn_write_open_encode(&req, &m);
     wire_frame_end(&req, start, WIRE_DN_WRITE_OPEN, 77, 0);
-    int rc = sock_rpc(fd, &req, WIRE_DN_WRITE_OPEN, 77, &storage, &reply);
+    CHECK(sock_write_all(fd, req.data, req.len) == 0);
     buf_fini(&req);
+}
+
+/* Reads the WRITE_OPEN_OK; returns its rc. */
+static int write_open_reply(int fd)
+{
+    struct buf storage;
+    struct wire_frame f;
+
+    buf_init(&storage);
+    CHECK(sock_read_frame(fd, &storage, &f) == 0);
+    CHECK(f.hdr.type == WIRE_DN_WRITE_OPEN_OK && f.hdr.req_id == 77);
     buf_fini(&storage);
-    return rc;
+    return err_from_wire(f.hdr.status);
+}
+
+/* WRITE_OPEN on node first with the given downstream nodes; returns the reply's rc. */
+static int write_open(struct test_env *env, int fd, struct wire_blk blk, const int *down,
+                      uint32_t down_count)
+{
+    write_open_send(env, fd, blk, down, down_count);
+    return write_open_reply(fd);
 }
 
 static void send_pkt(int fd, uint64_t seq, const uint8_t *data, uint64_t off, uint32_t len,
@@ -336,15 +357,24 @@ static void read_ack(int fd, struct wire_dn_write_ack *ack, uint64_t *req_id)
     buf_fini(&storage);
 }
 
-/* Writes data[0..len) as blk through nodes[0] -> nodes[1] -> nodes[2], all packets at once. */
-static void write_block(struct test_env *env, struct wire_blk blk, const uint8_t *data,
-                        uint64_t len)
+/* Writes data[0..len) as blk through nodes[0] -> nodes[1] -> nodes[2] over fd (connected to
+ * nodes[0]), all packets at once. */
+static void write_pkts(int fd, const uint8_t *data, uint64_t len);
+
+static void write_block_on(struct test_env *env, int fd, struct wire_blk blk,
+                           const uint8_t *data, uint64_t len)
 {
     const int down[] = { 1, 2 };
-    int fd = dn_dial(env, 0);
-    uint64_t seq = 0, off = 0;
 
     CHECK(write_open(env, fd, blk, down, 2) == 0);
+    write_pkts(fd, data, len);
+}
+
+/* Sends data[0..len) in packets (the last flagged LAST) and checks every ack. */
+static void write_pkts(int fd, const uint8_t *data, uint64_t len)
+{
+    uint64_t seq = 0, off = 0;
+
     do {
         uint32_t n = len - off > WIRE_PKT_DATA_MAX ? WIRE_PKT_DATA_MAX : (uint32_t)(len - off);
         send_pkt(fd, seq++, data, off, n, off + n == len, 0);
@@ -358,6 +388,13 @@ static void write_block(struct test_env *env, struct wire_blk blk, const uint8_t
         CHECK(req_id == 1000 + i);
         CHECK(ack.status == 0);
     }
+}
+
+static void write_block(struct test_env *env, struct wire_blk blk, const uint8_t *data,
+                        uint64_t len)
+{
+    int fd = dn_dial(env, 0);
+    write_block_on(env, fd, blk, data, len);
     close(fd);
 }
 
@@ -572,6 +609,84 @@ static void test_dead_downstream(struct test_env *env, const uint8_t *data)
     close(fd);
 }
 
+/* How many HELLOs node i has received so far (its debug log names every frame). */
+static int hello_count(struct test_env *env, int i)
+{
+    char path[400], line[1024];
+    int n = 0;
+
+    snprintf(path, sizeof(path), "%s/dn%d.log", env->tmp, i);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, "frame type=HELLO ") != NULL;
+    fclose(f);
+    return n;
+}
+
+static void check_read_back(struct test_env *env, struct wire_blk blk, const uint8_t *data,
+                            uint64_t len, uint8_t *got_buf)
+{
+    uint64_t got;
+
+    check_files(env, blk, len);
+    for (int i = 0; i < NODES; i++) {
+        CHECK(read_block(env, i, blk, 0, len, got_buf, &got) == 0);
+        CHECK(got == len);
+        CHECK(memcmp(got_buf, data, len) == 0);
+    }
+}
+
+/* Two blocks one after the other on one client connection: the first node takes the second
+ * WRITE_OPEN on the same connection, and the downstream connections of the first pipeline
+ * are reused (no new HELLO downstream), and both blocks are on every node. */
+static void test_two_blocks_one_conn(struct test_env *env, const uint8_t *data,
+                                     uint8_t *got_buf)
+{
+    const struct wire_blk a = { 0x6601, 1 }, b = { 0x6602, 1 };
+    int fd = dn_dial(env, 0);
+
+    write_block_on(env, fd, a, data, 5000);
+    int hellos[NODES] = { hello_count(env, 1), hello_count(env, 2) };
+    write_block_on(env, fd, b, data + 7, WIRE_PKT_DATA_MAX + 3);
+    CHECK(hello_count(env, 1) == hellos[0]);
+    CHECK(hello_count(env, 2) == hellos[1]);
+    close(fd);
+    check_read_back(env, a, data, 5000, got_buf);
+    check_read_back(env, b, data + 7, WIRE_PKT_DATA_MAX + 3, got_buf);
+}
+
+/* The middle node is killed (-9) and started again on the same port while the first node
+ * holds an idle pooled connection to it: the next pipeline still succeeds. The first node is
+ * stopped meanwhile and the next WRITE_OPEN queued before the kill, so that it most likely
+ * takes the stale connection before it notices the EOF (and must dial a fresh one). */
+static void test_restarted_downstream(struct test_env *env, const char *bin,
+                                      const uint8_t *data, uint8_t *got_buf)
+{
+    const struct wire_blk a = { 0x6701, 1 }, b = { 0x6702, 1 };
+    const int down[] = { 1, 2 };
+    int fd = dn_dial(env, 0);
+
+    write_block_on(env, fd, a, data, 4096);
+    CHECK(kill(env->pids[0], SIGSTOP) == 0);
+    write_open_send(env, fd, b, down, 2);
+    usleep(50 * 1000);
+    kill(env->pids[1], SIGKILL);
+    waitpid(env->pids[1], NULL, 0);
+    env->pids[1] = 0;
+    char log[400];
+    snprintf(log, sizeof(log), "%s/dn1.log", env->tmp);
+    CHECK(unlink(log) == 0); /* so the port is read from the new process's log */
+    dn_start(env, 1, bin, env->ports[1]);
+    CHECK(dn_port_from_log(env, 1) == env->ports[1]);
+    CHECK(kill(env->pids[0], SIGCONT) == 0);
+    CHECK(write_open_reply(fd) == 0);
+    write_pkts(fd, data + 1, 4096);
+    close(fd);
+    check_read_back(env, a, data, 4096, got_buf);
+    check_read_back(env, b, data + 1, 4096, got_buf);
+}
+
 /* A full 64 MiB block, all packets sent before any ack is read, read back in one request. */
 static void test_big_block(struct test_env *env, uint8_t *big, uint8_t *got_buf, uint64_t len)
 {
@@ -590,7 +705,7 @@ static void setup(struct test_env *env, const char *bin)
     CHECK(mkdtemp(env->tmp) != NULL);
     nn_start(&env->nn);
     for (int i = 0; i < NODES; i++)
-        dn_start(env, i, bin);
+        dn_start(env, i, bin, 0);
     for (int i = 0; i < NODES; i++)
         env->ports[i] = dn_port_from_log(env, i);
     wait_for(&env->nn.registered, NODES, "registrations");
@@ -620,6 +735,8 @@ int main(int argc, char **argv)
     test_bad_packet_checksum(&env, data);
     test_corruption_detected(&env, blk, len, got);
     test_delete_from_namenode(&env, blk, got);
+    test_two_blocks_one_conn(&env, data, got);
+    test_restarted_downstream(&env, argv[1], data, got);
     test_big_block(&env, data, got, big_len);
     test_dead_downstream(&env, data);
     for (int i = 0; i < 2; i++) { /* the survivors exit 0 on SIGTERM */

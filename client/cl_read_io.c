@@ -57,6 +57,19 @@ static void cl_reader_close_stream(struct dfs_reader *r)
     cl_read_stream_close(&r->stream);
 }
 
+/* Ends the stream; its connection goes back to the client's datanode pool when nothing is in
+ * flight on it (the request was answered in full), else it is closed. */
+static void cl_reader_release_stream(struct dfs_reader *r)
+{
+    int is_idle = !r->stream.is_open || r->stream.is_eof;
+
+    if (r->dn_fd >= 0 && is_idle) {
+        cl_conn_dn_give(&r->c->pool, r->dn_host, r->dn_port, r->dn_fd);
+        r->dn_fd = -1;
+    }
+    cl_reader_close_stream(r);
+}
+
 /* Ends the stream but keeps its connection when nothing is in flight on it (the request was
  * answered in full) and it leads to host:port, so the next DN_READ skips dial and HELLO. */
 static void cl_reader_end_stream(struct dfs_reader *r, const char *host, uint16_t port)
@@ -67,7 +80,7 @@ static void cl_reader_end_stream(struct dfs_reader *r, const char *host, uint16_
         cl_read_stream_close(&r->stream);
         return;
     }
-    cl_reader_close_stream(r);
+    cl_reader_release_stream(r);
 }
 
 static int cl_reader_send_read(struct dfs_reader *r, const struct wire_dn_read *req)
@@ -119,9 +132,10 @@ static int cl_reader_open_stream(struct dfs_reader *r, const struct cl_read_blk 
         return -ERR_PROTO;
     cl_reader_end_stream(r, host, loc->port);
     if (r->dn_fd < 0) {
-        int fd = cl_conn_dial(&r->c->pool.id, host, loc->port);
-        if (fd < 0)
-            return fd;
+        int fd, is_pooled;
+        rc = cl_conn_dn_take(&r->c->pool, host, loc->port, &fd, &is_pooled);
+        if (rc < 0)
+            return rc;
         r->dn_fd = fd;
         memcpy(r->dn_host, host, sizeof(host));
         r->dn_port = loc->port;
@@ -298,7 +312,7 @@ void dfs_reader_close(struct dfs_reader *r)
 {
     if (!r)
         return;
-    cl_reader_close_stream(r);
+    cl_reader_release_stream(r);
     cl_read_blocks_fini(&r->blocks);
     buf_fini(&r->storage);
     pthread_mutex_destroy(&r->mu);

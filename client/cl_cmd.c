@@ -13,6 +13,7 @@
 #include "cl_path.h"
 #include "cl_tree.h"
 #include "err.h"
+#include "fileio.h"
 #include "panic.h"
 #include "xmalloc.h"
 
@@ -46,25 +47,9 @@ int cl_cmd_fail(const struct cl_cmd_ctx *x, const char *op, const char *path, in
     return CL_CMD_EXIT_FAIL;
 }
 
-static int cl_cmd_write_all(int fd, const void *p, size_t len)
-{
-    const uint8_t *q = p;
-
-    while (len) {
-        ssize_t n = write(fd, q, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        q += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int cl_cmd_flush_out(struct buf *out)
 {
-    int rc = cl_cmd_write_all(STDOUT_FILENO, out->data, out->len);
+    int rc = fileio_write_all(STDOUT_FILENO, out->data, out->len);
     buf_reset(out);
     return rc;
 }
@@ -239,7 +224,7 @@ static int cl_cmd_get_copy(struct dfs_reader *r, int fd, uint8_t *io)
             return (int)n;
         if (n == 0)
             return 0;
-        int rc = cl_cmd_write_all(fd, io, (size_t)n);
+        int rc = fileio_write_all(fd, io, (size_t)n);
         if (rc < 0)
             return rc;
         off += (uint64_t)n;

@@ -15,6 +15,7 @@
 #include "csum.h"
 #include "dn_chunk.h"
 #include "err.h"
+#include "fileio.h"
 #include "panic.h"
 #include "xmalloc.h"
 
@@ -69,42 +70,6 @@ static int dn_store_mkdir(const char *path)
     return 0;
 }
 
-static int dn_store_pwrite_all(int fd, const void *p, size_t len, uint64_t off)
-{
-    const uint8_t *q = p;
-
-    while (len) {
-        ssize_t n = pwrite(fd, q, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        q += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
-static int dn_store_pread_all(int fd, void *p, size_t len, uint64_t off)
-{
-    uint8_t *q = p;
-
-    while (len) {
-        ssize_t n = pread(fd, q, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO; /* the file is shorter than its checked length: treat as I/O error */
-        q += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* ---- VERSION ---- */
 
 static int dn_store_new_uuid(char out[DN_STORE_NODE_ID_LEN + 1])
@@ -114,7 +79,7 @@ static int dn_store_new_uuid(char out[DN_STORE_NODE_ID_LEN + 1])
 
     if (fd < 0)
         return -errno;
-    int rc = dn_store_pread_all(fd, r, sizeof(r), 0);
+    int rc = fileio_pread_all(fd, r, sizeof(r), 0);
     if (rc < 0) {
         ssize_t n = read(fd, r, sizeof(r)); /* character devices may refuse pread */
         rc = n == (ssize_t)sizeof(r) ? 0 : -EIO;
@@ -388,7 +353,7 @@ int dn_store_rbw_create(struct dn_store *s, struct wire_blk blk, struct dn_rbw *
         goto fail_data;
     }
     dn_chunk_hdr_encode(hdr);
-    rc = dn_store_pwrite_all(csum_fd, hdr, sizeof(hdr), 0);
+    rc = fileio_pwrite_all(csum_fd, hdr, sizeof(hdr), 0);
     if (rc < 0)
         goto fail_csum;
     *r = (struct dn_rbw){ .blk = blk, .data_fd = data_fd, .csum_fd = csum_fd, .len = 0 };
@@ -408,13 +373,13 @@ int dn_store_rbw_write(struct dn_rbw *r, uint64_t offset, const uint8_t *data, u
     ASSERT(offset == r->len);
     ASSERT(offset % CSUM_CHUNK_SIZE == 0);
     ASSERT(count == csum_chunk_count(len));
-    int rc = dn_store_pwrite_all(r->data_fd, data, len, offset);
+    int rc = fileio_pwrite_all(r->data_fd, data, len, offset);
     /* Start writeback now (without waiting) so the fsync at finalize has little left to do
      * and the disk works while packets stream; an error here resurfaces at that fsync. */
     if (rc == 0 && len > 0)
         (void)sync_file_range(r->data_fd, (off_t)offset, len, SYNC_FILE_RANGE_WRITE);
     if (rc == 0)
-        rc = dn_store_pwrite_all(r->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
+        rc = fileio_pwrite_all(r->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
                                  dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE));
     if (rc == 0)
         r->len += len;
@@ -562,7 +527,7 @@ static int dn_store_open_final(const struct dn_store *s, struct wire_blk blk,
     }
     rc = dn_chunk_check_lens((uint64_t)dst.st_size, (uint64_t)cst.st_size);
     if (rc == 0)
-        rc = dn_store_pread_all(csum_fd, hdr, sizeof(hdr), 0);
+        rc = fileio_pread_all(csum_fd, hdr, sizeof(hdr), 0);
     if (rc == 0)
         rc = dn_chunk_hdr_decode(hdr, &h);
     if (rc < 0)
@@ -575,6 +540,19 @@ fail_csum:
 fail_data:
     close(data_fd);
     return rc;
+}
+
+void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t len)
+{
+    uint64_t first_csum = DN_CHUNK_HDR_LEN + offset / CSUM_CHUNK_SIZE * DN_CHUNK_CSUM_LEN;
+
+    if (offset >= rd->len)
+        return;
+    if (len > rd->len - offset)
+        len = rd->len - offset;
+    (void)posix_fadvise(rd->data_fd, (off_t)offset, (off_t)len, POSIX_FADV_WILLNEED);
+    (void)posix_fadvise(rd->csum_fd, (off_t)first_csum,
+                        (off_t)(csum_chunk_count(len) * DN_CHUNK_CSUM_LEN), POSIX_FADV_WILLNEED);
 }
 
 int dn_store_read_open(struct dn_store *s, struct wire_blk blk, struct dn_reader *rd)
@@ -596,10 +574,10 @@ int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *
     ASSERT(offset + len <= rd->len);
     ASSERT(len % CSUM_CHUNK_SIZE == 0 || offset + len == rd->len);
     uint32_t count = csum_chunk_count(len);
-    int rc = dn_store_pread_all(rd->data_fd, data, len, offset);
+    int rc = fileio_pread_all(rd->data_fd, data, len, offset);
 
     if (rc == 0)
-        rc = dn_store_pread_all(rd->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
+        rc = fileio_pread_all(rd->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
                                 dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE));
     if (rc < 0)
         return rc;

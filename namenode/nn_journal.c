@@ -11,6 +11,7 @@
 
 #include "csum.h"
 #include "err.h"
+#include "fileio.h"
 #include "nn_ns_image.h"
 #include "panic.h"
 #include "xmalloc.h"
@@ -49,36 +50,13 @@ static int read_file(int dir_fd, const char *name, struct buf *out)
         rc = -errno;
         goto out;
     }
-    uint8_t *p = buf_extend(out, (size_t)st.st_size);
-    for (size_t off = 0; off < (size_t)st.st_size;) {
-        ssize_t n = pread(fd, p + off, (size_t)st.st_size - off, (off_t)off);
-        if (n <= 0) {
-            rc = n < 0 ? -errno : -EIO;
-            goto out;
-        }
-        off += (size_t)n;
-    }
+    rc = fileio_pread_all(fd, buf_extend(out, (size_t)st.st_size), (size_t)st.st_size, 0);
 out:
     close(fd);
     return rc;
 }
 
-static int write_all(int fd, const void *p, size_t len)
-{
-    const uint8_t *q = p;
-
-    while (len) {
-        ssize_t n = write(fd, q, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        q += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
+/* The image's checksum covers the header's fields (last index included) and the body. */
 static uint64_t image_csum(const uint8_t *file, uint64_t body_len)
 {
     return csum_chunk(file, NN_CKPT_HDR_LEN - 8) ^ csum_chunk(file + NN_CKPT_HDR_LEN, body_len);
@@ -252,23 +230,6 @@ int nn_journal_has_batch(const struct nn_journal *j)
     return j->batch.len != 0;
 }
 
-static int pwrite_all(int fd, const void *p, size_t len, uint64_t off)
-{
-    const uint8_t *q = p;
-
-    while (len) {
-        ssize_t n = pwrite(fd, q, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        q += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* Makes room for len more bytes of records: zero-fills whole extents past the end and fsyncs
  * them (size and allocation included), so later fdatasyncs carry only record data. */
 static int log_reserve(struct nn_journal *j, size_t len)
@@ -277,7 +238,7 @@ static int log_reserve(struct nn_journal *j, size_t len)
         return 0;
     uint64_t end = (j->write_off + len + NN_LOG_EXTENT - 1) / NN_LOG_EXTENT * NN_LOG_EXTENT;
     for (uint64_t off = j->alloc_end; off < end; off += NN_ZEROS_LEN) {
-        int rc = pwrite_all(j->log_fd, nn_zeros, NN_ZEROS_LEN, off);
+        int rc = fileio_pwrite_all(j->log_fd, nn_zeros, NN_ZEROS_LEN, off);
         if (rc < 0)
             return rc;
     }
@@ -295,7 +256,7 @@ int nn_journal_sync(struct nn_journal *j)
         return 0;
     rc = log_reserve(j, j->batch.len);
     if (rc == 0)
-        rc = pwrite_all(j->log_fd, j->batch.data, j->batch.len, j->write_off);
+        rc = fileio_pwrite_all(j->log_fd, j->batch.data, j->batch.len, j->write_off);
     if (rc == 0 && fdatasync(j->log_fd) < 0)
         rc = -errno;
     if (rc < 0)
@@ -323,7 +284,7 @@ static int image_write_tmp(struct nn_journal *j, const struct nn_ns *ns)
     le_put_u64(b.data + 6, j->last_index);
     le_put_u64(b.data + 14, body_len);
     le_put_u64(b.data + 22, image_csum(b.data, body_len));
-    rc = write_all(fd, b.data, b.len);
+    rc = fileio_write_all(fd, b.data, b.len);
     if (rc == 0 && fsync(fd) < 0)
         rc = -errno;
     close(fd);

@@ -17,7 +17,10 @@
 
 /* Bytes of a DN_READ_DATA body besides data and checksums (offset, flags, two lengths); only
  * sizes the one allocation per frame, a wrong value would cost a realloc, not correctness. */
-enum { DN_READ_BODY_FIXED = 8 + 1 + 4 + 4 };
+enum {
+    DN_READ_BODY_FIXED = 8 + 1 + 4 + 4,
+    DN_READ_ADVISE_MAX = 16 << 20, /* read-ahead asked of the kernel per DN_READ, at most */
+};
 
 /* evbuffer_add_reference() cleanup: the socket output is done with a frame's storage. */
 static void dn_read_frame_free_cb(const void *data, size_t len, void *arg)
@@ -78,6 +81,9 @@ int dn_read_on_request(struct dn_conn *c, const struct dn_frame *fr)
     c->read_req_id = f->hdr.req_id;
     c->read_off = m.offset;
     c->read_end = m.len > UINT64_MAX - m.offset ? UINT64_MAX : m.offset + m.len;
+    /* Read-ahead of what was asked for (bounded), so the disk works while frames go out. */
+    uint64_t advise_len = m.len < DN_READ_ADVISE_MAX ? m.len : DN_READ_ADVISE_MAX;
+    dn_store_read_advise(&c->rd, m.offset, advise_len);
     c->state = DN_CONN_READING;
     LOG_DEBUG("read blk=%016" PRIx64 " off=%" PRIu64 " len=%" PRIu64, m.blk.id, m.offset, m.len);
     dn_read_pump(c);

@@ -86,6 +86,9 @@ void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r);
 /* Opens blk's finalized replica. Errors: -ERR_NO_BLOCK, -ERR_STALE_GEN (only an older gen is
  * stored), -ERR_CORRUPT (inconsistent files), -errno. */
 int dn_store_read_open(struct dn_store *s, struct wire_blk blk, struct dn_reader *rd);
+/* Tells the kernel a read of [offset, offset + len) is coming (data and checksums), so the
+ * disk reads ahead while earlier frames are being sent. Advice only: never fails. */
+void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t len);
 /* Reads len bytes at offset (chunk-aligned; offset + len <= rd->len and len a multiple of the
  * chunk size unless it reaches rd->len) into data and their stored checksums into csums_raw
  * (csum_chunk_count(len) * 8 bytes), verifying every chunk. Errors: -ERR_CHECKSUM, -EIO. */

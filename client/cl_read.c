@@ -141,11 +141,26 @@ uint64_t cl_read_align_down(uint64_t off)
     return off - off % CSUM_CHUNK_SIZE;
 }
 
+/* The start of what the stream still holds in memory (the older of its two frames). */
+static uint64_t cl_read_stream_low(const struct cl_read_stream *s)
+{
+    if (s->prev_len)
+        return s->prev_pos;
+    return s->cur_len ? s->cur_pos : s->pos;
+}
+
 int cl_read_stream_can_serve(const struct cl_read_stream *s, struct wire_blk blk, uint64_t off)
 {
     if (!s->is_open || s->blk.id != blk.id || s->blk.gen != blk.gen)
         return 0;
-    return off >= s->pos && off - s->pos <= CL_READ_SKIP_MAX;
+    if (off < s->pos)
+        return off >= cl_read_stream_low(s);
+    return off - s->pos <= CL_READ_SKIP_MAX;
+}
+
+int cl_read_is_sequential(uint64_t off, uint64_t next_off)
+{
+    return off <= next_off + CL_READ_REORDER_MAX && off + CL_READ_REORDER_MAX >= next_off;
 }
 
 /* The end of a request from pos covering want bytes from off: whole chunks, within the block. */
@@ -220,15 +235,43 @@ int cl_read_stream_on_data(struct cl_read_stream *s, const struct wire_dn_read_d
         if (csum_chunk(d->data + at, n) != wire_csum_at(d->csums_raw, i))
             return -ERR_CHECKSUM;
     }
+    s->prev_pos = s->cur_pos;
+    s->prev = s->cur;
+    s->prev_len = s->cur_len;
+    s->cur_pos = d->offset;
+    s->cur = d->data;
+    s->cur_len = d->data_len;
     s->left = d->data;
     s->left_len = d->data_len;
     s->is_eof = is_eof;
     return 0;
 }
 
+/* Copies from a frame already passed (off behind the stream's position); 0 if not held. */
+static size_t cl_read_stream_take_back(const struct cl_read_stream *s, uint64_t off, void *dst,
+                                       size_t n)
+{
+    const uint8_t *p = NULL;
+    uint64_t avail = 0;
+
+    if (s->cur_len && off >= s->cur_pos && off < s->cur_pos + s->cur_len) {
+        p = s->cur + (off - s->cur_pos);
+        avail = s->cur_pos + s->cur_len - off;
+    } else if (s->prev_len && off >= s->prev_pos && off < s->prev_pos + s->prev_len) {
+        p = s->prev + (off - s->prev_pos);
+        avail = s->prev_pos + s->prev_len - off;
+    }
+    size_t take = n < avail ? n : (size_t)avail;
+    if (take)
+        memcpy(dst, p, take);
+    return take;
+}
+
 size_t cl_read_stream_take(struct cl_read_stream *s, uint64_t off, void *dst, size_t n)
 {
-    ASSERT(s->is_open && off >= s->pos);
+    ASSERT(s->is_open);
+    if (off < s->pos)
+        return cl_read_stream_take_back(s, off, dst, n);
     uint64_t skip = off - s->pos;
     if (skip > s->left_len)
         skip = s->left_len;

@@ -21,6 +21,9 @@ enum {
     CL_READ_SKIP_MAX = 1 << 20, /* forward gap a stream skips instead of being reopened */
     CL_READ_WINDOW_MIN = 128 << 10, /* first request size once reads look sequential */
     CL_READ_WINDOW_MAX = 8 << 20,   /* largest DN_READ a sequential reader asks for */
+    /* The kernel sends a sequential reader's requests concurrently, so they arrive somewhat out
+     * of order: reads this close to the expected offset still count as sequential. */
+    CL_READ_REORDER_MAX = 2 << 20,
 };
 
 struct cl_read_blk {
@@ -65,10 +68,19 @@ struct cl_read_stream {
     uint64_t pos;        /* block offset of left[0] (or of the next frame if left_len is 0) */
     const uint8_t *left; /* borrowed: unconsumed bytes of the last frame */
     uint32_t left_len;
+    /* The frame before the last one (borrowed; the reader keeps its storage until the next
+     * frame arrives), so a read that arrives a little out of order is served from memory. */
+    uint64_t prev_pos;
+    const uint8_t *prev;
+    uint32_t prev_len;
+    uint64_t cur_pos; /* block offset of the last frame */
+    const uint8_t *cur;
+    uint32_t cur_len;
 };
 
-/* Whether an open stream can serve block offset off of blk without reopening: same block and
- * off at most CL_READ_SKIP_MAX ahead of the stream's position. */
+/* Whether an open stream can serve block offset off of blk without reopening: same block, and
+ * off within the last two frames received or at most CL_READ_SKIP_MAX ahead of the stream's
+ * position. */
 int cl_read_stream_can_serve(const struct cl_read_stream *s, struct wire_blk blk, uint64_t off);
 /* Starts a stream for block b at block offset off; *req is the DN_READ to send: from off
  * aligned down to a chunk, covering at least want bytes from off (rounded up to whole chunks)
@@ -80,6 +92,9 @@ void cl_read_stream_open(struct cl_read_stream *s, const struct cl_read_blk *b, 
 int cl_read_stream_can_continue(const struct cl_read_stream *s);
 /* Continues such a stream: *req asks for at least want more bytes from the stream's end. */
 void cl_read_stream_continue(struct cl_read_stream *s, uint64_t want, struct wire_dn_read *req);
+/* Whether a read at off continues one that ended at next_off, give or take
+ * CL_READ_REORDER_MAX. */
+int cl_read_is_sequential(uint64_t off, uint64_t next_off);
 /* The request window after a pread at off: sequential reads (off == the previous read's end)
  * double it from CL_READ_WINDOW_MIN up to CL_READ_WINDOW_MAX; a jump resets it to 0 (read only
  * what is asked). */
@@ -91,8 +106,9 @@ int cl_read_stream_needs_frame(const struct cl_read_stream *s);
 /* A DN_READ_DATA frame arrived: checks its offset and length, verifies every chunk checksum,
  * and makes its data the leftover. Errors: -ERR_PROTO, -ERR_CHECKSUM. */
 int cl_read_stream_on_data(struct cl_read_stream *s, const struct wire_dn_read_data *d);
-/* Copies bytes for block offset off into dst (at most n) from the leftover, first dropping
- * leftover bytes before off. Returns the count copied (0: a frame is needed first). */
+/* Copies bytes for block offset off into dst (at most n): from the last two frames when off is
+ * behind the stream's position, else from the leftover, first dropping leftover bytes before
+ * off. Returns the count copied (0: a frame is needed first). */
 size_t cl_read_stream_take(struct cl_read_stream *s, uint64_t off, void *dst, size_t n);
 
 #endif

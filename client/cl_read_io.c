@@ -30,7 +30,8 @@ struct dfs_reader {
     uint64_t stream_req_id;        /* guarded by mu */
     uint64_t window;               /* guarded by mu; bytes to ask for beyond what a pread needs */
     uint64_t next_off;             /* guarded by mu; file offset after the previous pread */
-    struct buf storage;            /* guarded by mu; frame the stream's leftover borrows */
+    struct buf storage[2];         /* guarded by mu; the stream's last two frames, alternately */
+    uint32_t storage_idx;          /* guarded by mu; which one the next frame goes into */
 };
 
 /* No round trip: the first pread's NN_GET_BLOCKS finds out whether ino is a readable file
@@ -44,7 +45,8 @@ int dfs_open_read(struct dfs_client *c, uint64_t ino, struct dfs_reader **out)
     r->ino = ino;
     r->dn_fd = -1;
     cl_read_blocks_init(&r->blocks);
-    buf_init(&r->storage);
+    buf_init(&r->storage[0]);
+    buf_init(&r->storage[1]);
     *out = r;
     return 0;
 }
@@ -151,7 +153,9 @@ static int cl_reader_next_frame(struct dfs_reader *r)
 {
     struct wire_frame f;
     struct wire_dn_read_data d;
-    int rc = sock_read_frame(r->dn_fd, &r->storage, &f);
+    struct buf *storage = &r->storage[r->storage_idx];
+    r->storage_idx ^= 1; /* the previous frame stays readable until the one after this */
+    int rc = sock_read_frame(r->dn_fd, storage, &f);
 
     if (rc < 0)
         return rc;
@@ -300,10 +304,12 @@ ssize_t dfs_reader_pread(struct dfs_reader *r, void *buf, size_t len, uint64_t o
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
     pthread_mutex_lock(&r->mu);
-    r->window = cl_read_next_window(r->window, offset == r->next_off);
+    r->window = cl_read_next_window(r->window, cl_read_is_sequential(offset, r->next_off));
     n = cl_reader_pread_locked(r, buf, len, offset);
-    if (n > 0)
+    if (n > 0 && offset + (uint64_t)n > r->next_off)
         r->next_off = offset + (uint64_t)n;
+    else if (n > 0 && !cl_read_is_sequential(offset, r->next_off))
+        r->next_off = offset + (uint64_t)n; /* a jump backwards starts a new sequence */
     pthread_mutex_unlock(&r->mu);
     return n;
 }
@@ -314,7 +320,8 @@ void dfs_reader_close(struct dfs_reader *r)
         return;
     cl_reader_release_stream(r);
     cl_read_blocks_fini(&r->blocks);
-    buf_fini(&r->storage);
+    buf_fini(&r->storage[0]);
+    buf_fini(&r->storage[1]);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }

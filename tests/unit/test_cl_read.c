@@ -149,7 +149,8 @@ START_TEST(test_cl_read_stream_aligns_skips_and_keeps_leftover)
     ck_assert_uint_eq(cl_read_stream_take(&s, CHUNK + 70, out, 10), 10);
     ck_assert_int_eq(memcmp(out, data + CHUNK + 70, 10), 0);
     ck_assert(cl_read_stream_can_serve(&s, b.blk, CHUNK + 80));
-    ck_assert(!cl_read_stream_can_serve(&s, b.blk, CHUNK + 79));
+    ck_assert(cl_read_stream_can_serve(&s, b.blk, CHUNK + 79)); /* behind, in the frame held */
+    ck_assert(!cl_read_stream_can_serve(&s, b.blk, CHUNK - 1)); /* before any frame held */
     ck_assert(!cl_read_stream_can_serve(&s, (struct wire_blk){ 9, 3 }, CHUNK + 80));
     ck_assert(!cl_read_stream_can_serve(&s, b.blk, CHUNK + 80 + CL_READ_SKIP_MAX + 1));
     /* A sequential read crossing the frame end takes the leftover, then needs a frame. */
@@ -243,6 +244,66 @@ START_TEST(test_cl_read_stream_continues_after_its_request)
 }
 END_TEST
 
+/* Reads that arrive a little out of order are served from the last two frames. */
+START_TEST(test_cl_read_stream_serves_a_read_behind_it_from_the_last_two_frames)
+{
+    enum { BLK_LEN = 4 * CHUNK };
+    struct cl_read_blk b = { .blk = { 9, 2 }, .offset = 0, .len = BLK_LEN, .loc_count = 1 };
+    uint8_t *data = malloc(BLK_LEN), out[100], csums[8 * WIRE_PKT_CSUMS_MAX];
+    uint8_t *frame1 = malloc(CHUNK), *frame2 = malloc(CHUNK), *frame3 = malloc(CHUNK);
+    struct cl_read_stream s;
+    struct wire_dn_read req;
+
+    for (size_t i = 0; i < BLK_LEN; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    memcpy(frame1, data, CHUNK); /* the caller keeps the last two frames' storage */
+    memcpy(frame2, data + CHUNK, CHUNK);
+    memcpy(frame3, data + 2 * CHUNK, CHUNK);
+    cl_read_stream_open(&s, &b, 0, 0, UINT64_MAX, &req);
+    struct wire_dn_read_data d = frame(frame1 - 0, 0, CHUNK, 0, csums);
+    d.data = frame1;
+    ck_assert_int_eq(cl_read_stream_on_data(&s, &d), 0);
+    ck_assert_uint_eq(cl_read_stream_take(&s, 0, out, 50), 50);
+    d = frame(data, CHUNK, CHUNK, 0, csums);
+    d.data = frame2;
+    ck_assert_uint_eq(cl_read_stream_take(&s, CHUNK - 10, out, 10), 10);
+    ck_assert_int_eq(cl_read_stream_on_data(&s, &d), 0);
+    ck_assert_uint_eq(cl_read_stream_take(&s, CHUNK + 500, out, 100), 100); /* skips ahead */
+    ck_assert_int_eq(memcmp(out, data + CHUNK + 500, 100), 0);
+    /* Behind the position, in the current frame and in the previous one. */
+    ck_assert(cl_read_stream_can_serve(&s, b.blk, CHUNK + 100));
+    ck_assert_uint_eq(cl_read_stream_take(&s, CHUNK + 100, out, 100), 100);
+    ck_assert_int_eq(memcmp(out, data + CHUNK + 100, 100), 0);
+    ck_assert(cl_read_stream_can_serve(&s, b.blk, 20));
+    ck_assert_uint_eq(cl_read_stream_take(&s, CHUNK - 30, out, 100), 30); /* to frame end */
+    ck_assert_int_eq(memcmp(out, data + CHUNK - 30, 30), 0);
+    /* A third frame pushes the first out of memory. */
+    ck_assert_uint_eq(cl_read_stream_take(&s, CHUNK + 600, frame1, CHUNK - 600), CHUNK - 600);
+    d = frame(data, 2 * CHUNK, CHUNK, 0, csums);
+    d.data = frame3;
+    ck_assert_int_eq(cl_read_stream_on_data(&s, &d), 0);
+    ck_assert(!cl_read_stream_can_serve(&s, b.blk, 20));
+    ck_assert(cl_read_stream_can_serve(&s, b.blk, CHUNK + 20));
+    free(frame1);
+    free(frame2);
+    free(frame3);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_cl_read_near_offsets_count_as_sequential)
+{
+    uint64_t next = 100 << 20;
+
+    ck_assert(cl_read_is_sequential(next, next));
+    ck_assert(cl_read_is_sequential(next + 128 * 1024, next));
+    ck_assert(cl_read_is_sequential(next - CL_READ_REORDER_MAX, next));
+    ck_assert(!cl_read_is_sequential(next + CL_READ_REORDER_MAX + 1, next));
+    ck_assert(!cl_read_is_sequential(next - CL_READ_REORDER_MAX - 1, next));
+    ck_assert(cl_read_is_sequential(0, 0));
+}
+END_TEST
+
 START_TEST(test_cl_read_window_grows_while_sequential_and_resets_on_a_jump)
 {
     uint64_t w = cl_read_next_window(0, 1);
@@ -271,6 +332,8 @@ int main(void)
     tcase_add_test(tc, test_cl_read_stream_requests_only_what_is_wanted);
     tcase_add_test(tc, test_cl_read_stream_continues_after_its_request);
     tcase_add_test(tc, test_cl_read_window_grows_while_sequential_and_resets_on_a_jump);
+    tcase_add_test(tc, test_cl_read_stream_serves_a_read_behind_it_from_the_last_two_frames);
+    tcase_add_test(tc, test_cl_read_near_offsets_count_as_sequential);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -208,11 +208,45 @@ static int dn_nn_on_register_ok(struct dn_nn *nn, const struct wire_frame *f)
     return 0;
 }
 
+/* Deletes a batch of queued replicas and confirms them; comes back next turn for the rest. */
+static void dn_nn_delete_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct dn_nn *nn = arg;
+    struct wire_blk_len deleted[DN_NN_DELETE_BATCH];
+    uint32_t n = 0;
+
+    while (nn->delete_count > 0 && n < DN_NN_DELETE_BATCH) {
+        struct wire_blk blk = nn->deletes[nn->delete_head];
+        nn->delete_head = (nn->delete_head + 1) % DN_NN_DELETES_MAX;
+        nn->delete_count--;
+        int rc = dn_store_delete(nn->store, blk);
+        LOG_DEBUG("delete blk=%016" PRIx64 " gen=%" PRIu64 ": %s", blk.id, blk.gen, err_str(rc));
+        /* Gone either way (deleted now or never here): confirm it. */
+        deleted[n++] = (struct wire_blk_len){ .blk = blk, .len = 0 };
+    }
+    if (n > 0 && nn->state == DN_NN_UP)
+        dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, n);
+    if (nn->delete_count > 0) {
+        struct timeval now = { 0, 0 };
+        evtimer_add(nn->delete_ev, &now); /* after this turn's I/O */
+    }
+}
+
+static void dn_nn_queue_delete(struct dn_nn *nn, struct wire_blk blk)
+{
+    if (nn->delete_count == DN_NN_DELETES_MAX) {
+        /* The replica stays; the next full block report brings it up and it is ordered
+         * deleted again. */
+        LOG_WARN("delete queue full, dropping blk=%016" PRIx64, blk.id);
+        return;
+    }
+    nn->deletes[(nn->delete_head + nn->delete_count) % DN_NN_DELETES_MAX] = blk;
+    nn->delete_count++;
+}
+
 static int dn_nn_on_heartbeat_ok(struct dn_nn *nn, const struct wire_frame *f)
 {
     struct wire_dn_heartbeat_ok m;
-    struct wire_blk_len deleted[64];
-    uint32_t n = 0;
 
     if (f->hdr.status != 0)
         return err_from_wire(f->hdr.status); /* e.g. not registered: register again */
@@ -225,18 +259,12 @@ static int dn_nn_on_heartbeat_ok(struct dn_nn *nn, const struct wire_frame *f)
             LOG_WARN("unknown namenode command kind=%u", cmd.kind);
             continue;
         }
-        int rc = dn_store_delete(nn->store, cmd.blk);
-        LOG_INFO("delete blk=%016" PRIx64 " gen=%" PRIu64 ": %s", cmd.blk.id, cmd.blk.gen,
-                 err_str(rc));
-        /* Gone either way (deleted now or never here): confirm it. */
-        deleted[n++] = (struct wire_blk_len){ .blk = cmd.blk, .len = 0 };
-        if (n == sizeof(deleted) / sizeof(deleted[0])) {
-            dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, n);
-            n = 0;
-        }
+        dn_nn_queue_delete(nn, cmd.blk);
     }
-    if (n > 0)
-        dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, n);
+    if (nn->delete_count > 0 && !evtimer_pending(nn->delete_ev, NULL)) {
+        struct timeval now = { 0, 0 };
+        evtimer_add(nn->delete_ev, &now);
+    }
     return 0;
 }
 
@@ -390,7 +418,9 @@ int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store
     nn->retry_ev = evtimer_new(base, dn_nn_retry_cb, nn);
     nn->heartbeat_ev = event_new(base, -1, EV_PERSIST, dn_nn_heartbeat_cb, nn);
     nn->report_ev = event_new(base, -1, EV_PERSIST, dn_nn_report_cb, nn);
-    ASSERT(nn->retry_ev && nn->heartbeat_ev && nn->report_ev);
+    nn->delete_ev = evtimer_new(base, dn_nn_delete_cb, nn);
+    nn->deletes = xcalloc(DN_NN_DELETES_MAX, sizeof(*nn->deletes));
+    ASSERT(nn->retry_ev && nn->heartbeat_ev && nn->report_ev && nn->delete_ev);
     struct timeval now = { 0, 0 };
     evtimer_add(nn->retry_ev, &now);
     return 0;
@@ -405,6 +435,8 @@ void dn_nn_close(struct dn_nn *nn)
     event_free(nn->retry_ev);
     event_free(nn->heartbeat_ev);
     event_free(nn->report_ev);
+    event_free(nn->delete_ev);
+    free(nn->deletes);
     buf_fini(&nn->out);
 }
 

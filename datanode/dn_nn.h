@@ -22,7 +22,12 @@
 #include "dn_store.h"
 #include "wire.h"
 
-enum { DN_NN_RETRY_MS = 1000, DN_NN_TIMEOUT_MIN_MS = 10000 };
+enum {
+    DN_NN_RETRY_MS = 1000,
+    DN_NN_TIMEOUT_MIN_MS = 10000,
+    DN_NN_DELETES_MAX = 8192, /* queued DELETEs; the namenode sends at most 1024 per heartbeat */
+    DN_NN_DELETE_BATCH = 64,  /* deletes per event-loop turn */
+};
 
 /* Number of writes in progress, for heartbeats. */
 typedef uint32_t dn_nn_active_fn(void *arg);
@@ -64,6 +69,12 @@ struct dn_nn {
     uint64_t next_req_id;
     uint32_t fail_count;
     struct buf out;
+    /* DELETE commands waiting: worked through DN_NN_DELETE_BATCH at a time, one batch per loop
+     * turn (delete_ev), so pipelines and heartbeats are served in between. A ring. */
+    struct wire_blk *deletes;
+    uint32_t delete_head;
+    uint32_t delete_count;
+    struct event *delete_ev;
 };
 
 /* Copies cfg and schedules the first connection attempt (immediately). Errors: -EINVAL

@@ -602,9 +602,11 @@ void dn_store_read_close(struct dn_reader *rd)
 
 /* ---- delete ---- */
 
+/* No fsync: a delete lost to a power cut brings the replica back in the next block report,
+ * and the namenode orders it deleted again. Fsyncing the directory per replica stalled the
+ * event loop for seconds when thousands of deletes came in one heartbeat. */
 int dn_store_delete(struct dn_store *s, struct wire_blk blk)
 {
-    char dir[DN_STORE_PATH_MAX];
     uint64_t gen;
     int rc = dn_store_find(s, blk.id, &gen);
 
@@ -612,10 +614,7 @@ int dn_store_delete(struct dn_store *s, struct wire_blk blk)
         return rc;
     if (gen > blk.gen)
         return -ERR_NO_BLOCK; /* only a newer gen is stored: not ours to delete */
-    rc = dn_store_unlink_final(s, (struct wire_blk){ blk.id, gen });
-    if (rc == 0)
-        rc = dn_store_path(dir, "%s/finalized/subdir%02x", s->dir, dn_store_subdir_of(blk.id));
-    return rc == 0 ? dn_store_fsync_path(dir) : rc;
+    return dn_store_unlink_final(s, (struct wire_blk){ blk.id, gen });
 }
 
 /* ---- scan ---- */

@@ -463,6 +463,8 @@ static int h_complete(struct nn_state *st, struct nn_session *s, const struct wi
 
 /* ---- control plane (datanodes) ---- */
 
+enum { NN_DELETES_PER_HEARTBEAT = 1024 };
+
 static int need_dn(const struct nn_session *s)
 {
     return s->kind == WIRE_NODE_DATANODE && s->dn_idx >= 0 ? 0 : -ERR_PROTO;
@@ -498,8 +500,10 @@ static int h_dn_heartbeat(struct nn_state *st, struct nn_session *s, const struc
         return -ERR_PROTO;
     nn_dns_heartbeat(&st->dns, (uint32_t)s->dn_idx, &m, st->now_ms);
     wire_dn_heartbeat_ok_begin(out);
-    /* At most 4096 commands per heartbeat keeps the reply small; the rest wait. */
-    for (int round = 0; round < 16; round++) {
+    /* At most NN_DELETES_PER_HEARTBEAT commands per heartbeat (as HDFS limits invalidations):
+     * a datanode works through deletes on its event loop, and thousands at once would hold up
+     * its pipelines and heartbeats. The rest wait for the next heartbeat. */
+    for (size_t sent = 0; sent < NN_DELETES_PER_HEARTBEAT; sent += n) {
         n = nn_dns_take_cmds(&st->dns, (uint32_t)s->dn_idx, cmds, 256);
         for (size_t i = 0; i < n; i++)
             wire_dn_heartbeat_ok_put(out, body, &cmds[i]);

@@ -973,6 +973,24 @@ START_TEST(test_nn_rpc_rebuild_refuses_a_block_claimed_twice)
 }
 END_TEST
 
+/* A heartbeat hands out at most 1024 deletes, so a datanode is never flooded; the rest follow. */
+START_TEST(test_nn_rpc_heartbeat_hands_out_at_most_1024_deletes)
+{
+    static struct wire_blk cmds[4096];
+    struct nn_session dn;
+
+    datanode(&dn, 0);
+    for (uint64_t i = 1; i <= 1500; i++)
+        nn_dns_queue_delete(&st.dns, (uint32_t)dn.dn_idx, (struct wire_blk){ i, 1 });
+    ck_assert_uint_eq(heartbeat(&dn, cmds, 4096), 1024);
+    ck_assert_uint_eq(cmds[0].id, 1);
+    ck_assert_uint_eq(cmds[1023].id, 1024);
+    ck_assert_uint_eq(heartbeat(&dn, cmds, 4096), 476);
+    ck_assert_uint_eq(cmds[475].id, 1500);
+    ck_assert_uint_eq(heartbeat(&dn, cmds, 4096), 0);
+}
+END_TEST
+
 static Suite *nn_rpc_suite(void)
 {
     Suite *s = suite_create("nn_rpc");
@@ -989,6 +1007,7 @@ static Suite *nn_rpc_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_rpc_full_write_read_delete_flow);
     tcase_add_test(tc, test_nn_rpc_rebuild_refuses_a_block_claimed_twice);
+    tcase_add_test(tc, test_nn_rpc_heartbeat_hands_out_at_most_1024_deletes);
     tcase_add_test(tc, test_nn_rpc_second_block_commits_first_and_offsets_follow);
     tcase_add_test(tc, test_nn_rpc_add_block_by_other_client_is_lease_error);
     tcase_add_test(tc, test_nn_rpc_add_block_without_live_datanodes_fails);

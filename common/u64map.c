@@ -5,14 +5,19 @@
 #include "panic.h"
 #include "xmalloc.h"
 
-static size_t u64map_hash(uint64_t key)
+uint64_t u64map_mix(uint64_t key)
 {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdULL;
     key ^= key >> 33;
     key *= 0xc4ceb9fe1a85ec53ULL;
     key ^= key >> 33;
-    return (size_t)key;
+    return key;
+}
+
+static size_t u64map_hash(uint64_t key)
+{
+    return (size_t)u64map_mix(key);
 }
 
 void u64map_init(struct u64map *m)

@@ -18,6 +18,9 @@ struct u64map {
     size_t count;
 };
 
+/* The key mixer the map hashes with (a 64-bit finalizer: every input bit affects every output
+ * bit), for other tables keyed by u64. Pure. */
+uint64_t u64map_mix(uint64_t key);
 void u64map_init(struct u64map *m);
 void u64map_fini(struct u64map *m);
 void *u64map_get(const struct u64map *m, uint64_t key);

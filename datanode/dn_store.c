@@ -473,9 +473,9 @@ static int dn_store_fsync_file(const char *path)
     return rc;
 }
 
-int dn_store_sync(struct dn_store *s, struct wire_blk blk)
+/* Whether blk's exact gen is stored: 0, -ERR_STALE_GEN (only an older one), -ERR_NO_BLOCK. */
+static int dn_store_find_exact(const struct dn_store *s, struct wire_blk blk)
 {
-    char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX], dir[DN_STORE_PATH_MAX];
     uint64_t gen;
     int rc = dn_store_find(s, blk.id, &gen);
 
@@ -483,6 +483,16 @@ int dn_store_sync(struct dn_store *s, struct wire_blk blk)
         return rc;
     if (gen != blk.gen)
         return gen < blk.gen ? -ERR_STALE_GEN : -ERR_NO_BLOCK;
+    return 0;
+}
+
+int dn_store_sync(struct dn_store *s, struct wire_blk blk)
+{
+    char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX], dir[DN_STORE_PATH_MAX];
+    int rc = dn_store_find_exact(s, blk);
+
+    if (rc < 0)
+        return rc;
     rc = dn_store_replica_path(s, data, 1, blk, "data");
     if (rc == 0)
         rc = dn_store_replica_path(s, csum, 1, blk, "csum");
@@ -557,14 +567,9 @@ void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t 
 
 int dn_store_read_open(struct dn_store *s, struct wire_blk blk, struct dn_reader *rd)
 {
-    uint64_t gen;
-    int rc = dn_store_find(s, blk.id, &gen);
+    int rc = dn_store_find_exact(s, blk);
 
-    if (rc < 0)
-        return rc;
-    if (gen != blk.gen)
-        return gen < blk.gen ? -ERR_STALE_GEN : -ERR_NO_BLOCK;
-    return dn_store_open_final(s, blk, rd);
+    return rc < 0 ? rc : dn_store_open_final(s, blk, rd);
 }
 
 int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *data,

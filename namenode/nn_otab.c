@@ -4,24 +4,16 @@
 #include <string.h>
 
 #include "panic.h"
+#include "u64map.h"
 #include "xmalloc.h"
 
 enum { NN_OTAB_CAP_MIN = 16 };
 
-static uint64_t otab_mix(uint64_t key)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ULL;
-    key ^= key >> 33;
-    return key;
-}
 
 /* Home slot: the high 32 bits of the hash scaled to cap (cap < 2^32). */
 static size_t otab_home(const struct nn_otab *t, uint64_t key)
 {
-    return (size_t)(((otab_mix(key) >> 32) * (uint64_t)t->cap) >> 32);
+    return (size_t)(((u64map_mix(key) >> 32) * (uint64_t)t->cap) >> 32);
 }
 
 static uint8_t *otab_slot(const struct nn_otab *t, size_t i)

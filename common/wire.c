@@ -254,17 +254,7 @@ void wire_attr_encode(struct buf *b, const struct wire_attr *m)
 {
     attr_put(b, m);
 }
-static void attr_get_msg(struct cur *c, struct wire_attr *m)
-{
-    attr_get(c, m);
-}
-int wire_attr_decode(const void *body, size_t len, struct wire_attr *m)
-{
-    struct cur c;
-    cur_init(&c, body, len);
-    attr_get_msg(&c, m);
-    return cur_finish(&c);
-}
+WIRE_DECODER(attr)
 
 void wire_nn_ino_encode(struct buf *b, const struct wire_nn_ino *m)
 {

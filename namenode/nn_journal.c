@@ -183,13 +183,12 @@ int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uin
     }
     if (rc < 0)
         goto fail;
-    j->last_index = j->synced_index = j->image_index;
+    j->last_index = j->image_index;
     rc = log_open_and_replay(j, ns, replayed_out);
     if (rc < 0) {
         nn_ns_fini(ns);
         goto fail;
     }
-    j->synced_index = j->last_index;
     return 0;
 fail:
     /* Nothing stays open or allocated (and the lock is released) after a failed open. */
@@ -263,7 +262,6 @@ int nn_journal_sync(struct nn_journal *j)
         return rc;
     j->write_off += j->batch.len;
     buf_reset(&j->batch);
-    j->synced_index = j->last_index;
     return 0;
 }
 

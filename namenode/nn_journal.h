@@ -21,7 +21,6 @@ struct nn_journal {
     int lock_fd;
     int log_fd;
     uint64_t last_index;       /* index of the last record appended */
-    uint64_t synced_index;     /* index of the last durable record */
     uint64_t image_index;      /* last index covered by the image on disk */
     uint64_t write_off;        /* end of the records in the log file */
     uint64_t alloc_end;        /* end of the log file: zeros from write_off up to here */

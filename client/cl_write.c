@@ -99,6 +99,14 @@ size_t cl_write_append(struct cl_write *w, const void *data, size_t len)
     return n;
 }
 
+static void cl_write_pkt_view(const struct cl_write_pkt *p, struct wire_dn_write_pkt *out)
+{
+    *out = (struct wire_dn_write_pkt){
+        .seq = p->seq, .offset = p->blk_off, .flags = p->flags, .data_len = p->len,
+        .data = p->data, .csum_count = csum_chunk_count(p->len), .csums_raw = p->csums_raw,
+    };
+}
+
 void cl_write_seal(struct cl_write *w, int is_last, struct wire_dn_write_pkt *out)
 {
     struct cl_write_pkt *p = cl_write_fill(w);
@@ -116,10 +124,13 @@ void cl_write_seal(struct cl_write *w, int is_last, struct wire_dn_write_pkt *ou
     p->flags = is_last ? WIRE_PKT_LAST : 0;
     w->sent_count++;
     w->is_last_sealed = is_last;
-    *out = (struct wire_dn_write_pkt){
-        .seq = p->seq, .offset = p->blk_off, .flags = p->flags, .data_len = p->len,
-        .data = p->data, .csum_count = count, .csums_raw = p->csums_raw,
-    };
+    cl_write_pkt_view(p, out);
+}
+
+void cl_write_sent_pkt(const struct cl_write *w, uint32_t i, struct wire_dn_write_pkt *out)
+{
+    ASSERT(i < w->sent_count);
+    cl_write_pkt_view(&w->slots[(w->head + i) % CL_WRITE_WINDOW], out);
 }
 
 int cl_write_on_ack(struct cl_write *w, const struct wire_dn_write_ack *ack)

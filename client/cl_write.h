@@ -71,6 +71,9 @@ uint32_t cl_write_fill_len(const struct cl_write *w);
 /* Turns the fill packet into the next packet to send: computes its chunk checksums, assigns
  * seq and offset, and sets LAST if is_last. *out borrows from w until the packet is acked. */
 void cl_write_seal(struct cl_write *w, int is_last, struct wire_dn_write_pkt *out);
+/* The i-th packet sent and not acknowledged yet (0: the oldest), as cl_write_seal() gave it
+ * (without the glue's flags such as WIRE_PKT_SYNC): to send it again over a new connection. */
+void cl_write_sent_pkt(const struct cl_write *w, uint32_t i, struct wire_dn_write_pkt *out);
 /* An ack arrived. Acks come in seq order: anything else is -ERR_PROTO. A failure status
  * returns its error (and keeps the packet in the window). */
 int cl_write_on_ack(struct cl_write *w, const struct wire_dn_write_ack *ack);

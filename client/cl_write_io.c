@@ -42,6 +42,10 @@ struct dfs_writer {
     int dn_fd;          /* guarded by mu; pipeline of the open block, -1 if none */
     char dn_host[WIRE_HOST_MAX + 1]; /* guarded by mu; where dn_fd goes (targets[0]) */
     uint16_t dn_port;   /* guarded by mu */
+    int is_dn_pooled;   /* guarded by mu; dn_fd came from the pool */
+    int is_open_pending; /* guarded by mu; the WRITE_OPEN_OK has not been read yet */
+    int is_end_sync;    /* guarded by mu; the LAST packet of the open block carries SYNC */
+    struct buf open_frame; /* guarded by mu; the WRITE_OPEN sent on dn_fd (kept to resend) */
     struct cl_write st; /* guarded by mu */
     struct buf frame;   /* guarded by mu; outgoing packet frame */
     struct buf storage; /* guarded by mu; incoming ack frame */
@@ -63,6 +67,7 @@ static int cl_writer_new(struct dfs_client *c, const struct wire_attr *attr,
     cl_write_init(&w->st, attr->block_size, attr->size);
     buf_init(&w->frame);
     buf_init(&w->storage);
+    buf_init(&w->open_frame);
     *out = w;
     return 0;
 }
@@ -152,30 +157,94 @@ static void cl_writer_close_pipeline(struct dfs_writer *w, int is_clean)
     w->dn_fd = -1;
 }
 
-/* Opens the block on the whole pipeline over a (pooled) connection to targets[0]. */
+static int cl_writer_send_pkt(struct dfs_writer *w, const struct wire_dn_write_pkt *pkt)
+{
+    buf_reset(&w->frame);
+    size_t start = wire_frame_begin(&w->frame);
+    wire_dn_write_pkt_encode(&w->frame, pkt);
+    wire_frame_end(&w->frame, start, WIRE_DN_WRITE_PKT, cl_client_req_id(w->c), 0);
+    return sock_write_all(w->dn_fd, w->frame.data, w->frame.len);
+}
+
+/* Sends the stored WRITE_OPEN, then every packet not acknowledged yet, on a (pooled)
+ * connection to targets[0]. Nothing waits for the datanode here: the packets follow the open
+ * down the pipeline, and the WRITE_OPEN_OK is read before the first ack. */
+static int cl_writer_start_pipeline(struct dfs_writer *w)
+{
+    int rc = cl_conn_dn_take(&w->c->pool, w->dn_host, w->dn_port, &w->dn_fd, &w->is_dn_pooled);
+
+    if (rc < 0)
+        return rc;
+    w->is_open_pending = 1;
+    rc = sock_write_all(w->dn_fd, w->open_frame.data, w->open_frame.len);
+    for (uint32_t i = 0; rc == 0 && i < w->st.sent_count; i++) {
+        struct wire_dn_write_pkt pkt;
+        cl_write_sent_pkt(&w->st, i, &pkt);
+        if ((pkt.flags & WIRE_PKT_LAST) && w->is_end_sync)
+            pkt.flags |= WIRE_PKT_SYNC;
+        rc = cl_writer_send_pkt(w, &pkt);
+    }
+    return rc;
+}
+
+/* A pooled connection failed before the datanode answered anything: it had closed it while
+ * idle (restart, idle timeout), so the open and the packets go again on another connection. */
+static int cl_writer_should_restart(const struct dfs_writer *w, int rc)
+{
+    return w->is_open_pending && w->is_dn_pooled && rc > -1000 && rc != -ETIMEDOUT;
+}
+
+static int cl_writer_restart_pipeline(struct dfs_writer *w)
+{
+    LOG_INFO("pooled datanode connection %s:%u was closed: opening the pipeline again",
+             w->dn_host, w->dn_port);
+    close(w->dn_fd);
+    w->dn_fd = -1;
+    return cl_writer_start_pipeline(w);
+}
+
+/* Opens the block on the whole pipeline (targets[0] forwards the open to the others). */
 static int cl_writer_open_pipeline(struct dfs_writer *w, const struct wire_nn_add_block_ok *ok)
 {
     struct wire_dn_write_open m = { .blk = ok->blk, .target_count = ok->target_count - 1 };
-    struct wire_frame reply;
-    struct buf req;
-    int fd = -1;
 
     if (wire_str_copy(ok->targets[0].host, w->dn_host, sizeof(w->dn_host)) < 0)
         return -ERR_PROTO;
     w->dn_port = ok->targets[0].port;
     for (uint32_t i = 1; i < ok->target_count; i++)
         m.targets[i - 1] = ok->targets[i];
-    struct cl_dn_req r = { .host = w->dn_host, .port = w->dn_port, .frame = &req,
-                           .type = WIRE_DN_WRITE_OPEN, .req_id = cl_client_req_id(w->c) };
-    buf_init(&req);
-    size_t start = wire_frame_begin(&req);
-    wire_dn_write_open_encode(&req, &m);
-    wire_frame_end(&req, start, WIRE_DN_WRITE_OPEN, r.req_id, 0);
-    int rc = cl_client_dn_rpc(w->c, &r, &w->storage, &reply, &fd);
-    buf_fini(&req);
-    if (rc == 0)
-        w->dn_fd = fd;
+    buf_reset(&w->open_frame);
+    size_t start = wire_frame_begin(&w->open_frame);
+    wire_dn_write_open_encode(&w->open_frame, &m);
+    wire_frame_end(&w->open_frame, start, WIRE_DN_WRITE_OPEN, cl_client_req_id(w->c), 0);
+    w->is_end_sync = 0;
+    int rc = cl_writer_start_pipeline(w);
+    for (int attempt = 0; rc < 0 && attempt < 2 && cl_writer_should_restart(w, rc); attempt++)
+        rc = cl_writer_restart_pipeline(w);
     return rc;
+}
+
+/* Reads the answer to the WRITE_OPEN: its OK, or an error (an OPEN_OK or an ACK carrying it). */
+static int cl_writer_read_open(struct dfs_writer *w)
+{
+    struct wire_frame f;
+    int rc = sock_read_frame(w->dn_fd, &w->storage, &f);
+
+    for (int attempt = 0; rc < 0 && attempt < 2 && cl_writer_should_restart(w, rc); attempt++) {
+        rc = cl_writer_restart_pipeline(w);
+        if (rc == 0)
+            rc = sock_read_frame(w->dn_fd, &w->storage, &f);
+    }
+    if (rc < 0)
+        return rc;
+    w->is_open_pending = 0;
+    if (f.hdr.type != WIRE_DN_WRITE_OPEN_OK && f.hdr.type != WIRE_DN_WRITE_ACK)
+        return -ERR_PROTO;
+    if (f.hdr.status != 0)
+        return err_from_wire(f.hdr.status);
+    if (f.hdr.type != WIRE_DN_WRITE_OPEN_OK)
+        return -ERR_PROTO; /* an ack before the open's answer */
+    return 0;
 }
 
 /* NN_ADD_BLOCK (committing the pending block) and the pipeline of the new block. */
@@ -217,7 +286,10 @@ static int cl_writer_read_ack(struct dfs_writer *w)
 {
     struct wire_frame f;
     struct wire_dn_write_ack ack;
-    int rc = sock_read_frame(w->dn_fd, &w->storage, &f);
+    int rc = w->is_open_pending ? cl_writer_read_open(w) : 0;
+
+    if (rc == 0)
+        rc = sock_read_frame(w->dn_fd, &w->storage, &f);
 
     if (rc < 0)
         return rc;
@@ -243,7 +315,7 @@ static int cl_writer_poll_acks(struct dfs_writer *w)
             return -errno;
         if (n == 0)
             return 0;
-        int rc = cl_writer_read_ack(w);
+        int rc = w->is_open_pending ? cl_writer_read_open(w) : cl_writer_read_ack(w);
         if (rc < 0)
             return rc;
     }
@@ -255,13 +327,12 @@ static int cl_writer_send(struct dfs_writer *w, int is_last, int is_sync)
     struct wire_dn_write_pkt pkt;
 
     cl_write_seal(&w->st, is_last, &pkt);
-    if (is_sync)
+    w->is_end_sync = is_last && is_sync;
+    if (w->is_end_sync)
         pkt.flags |= WIRE_PKT_SYNC;
-    buf_reset(&w->frame);
-    size_t start = wire_frame_begin(&w->frame);
-    wire_dn_write_pkt_encode(&w->frame, &pkt);
-    wire_frame_end(&w->frame, start, WIRE_DN_WRITE_PKT, cl_client_req_id(w->c), 0);
-    int rc = sock_write_all(w->dn_fd, w->frame.data, w->frame.len);
+    int rc = cl_writer_send_pkt(w, &pkt);
+    for (int attempt = 0; rc < 0 && attempt < 2 && cl_writer_should_restart(w, rc); attempt++)
+        rc = cl_writer_restart_pipeline(w); /* resends this packet too */
     if (rc < 0)
         return rc;
     LOG_DEBUG("sent pkt ino=%" PRIu64 " blk=%016" PRIx64 " seq=%" PRIu64 " len=%u last=%d",
@@ -468,6 +539,7 @@ int dfs_writer_close(struct dfs_writer *w)
     cl_write_fini(&w->st);
     buf_fini(&w->frame);
     buf_fini(&w->storage);
+    buf_fini(&w->open_frame);
     pthread_mutex_destroy(&w->mu);
     free(w);
     return rc;

@@ -7,9 +7,60 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "err.h"
 #include "panic.h"
+
+/* One readv() into reserved space of in; commits what arrived. Returns the count, or <= 0
+ * (nothing, EOF or an error: left for the bufferevent to see). */
+static ssize_t net_read_into(evutil_socket_t fd, struct evbuffer *in, size_t want)
+{
+    struct evbuffer_iovec v[2];
+    struct iovec io[2];
+    int n = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+
+    if (n <= 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        io[i] = (struct iovec){ .iov_base = v[i].iov_base, .iov_len = v[i].iov_len };
+    ssize_t r;
+    do {
+        r = readv(fd, io, n);
+    } while (r < 0 && errno == EINTR);
+    size_t left = r > 0 ? (size_t)r : 0;
+    for (int i = 0; i < n; i++) {
+        v[i].iov_len = left < v[i].iov_len ? left : v[i].iov_len;
+        left -= v[i].iov_len;
+    }
+    int rc = evbuffer_commit_space(in, v, r > 0 ? n : 0);
+    ASSERT(rc == 0);
+    return r;
+}
+
+size_t net_read_more(struct bufferevent *bev, size_t in_max, size_t max_call)
+{
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t total = 0;
+
+    if (fd < 0)
+        return 0;
+    /* A bufferevent keeps the end of its input frozen outside its own reads. */
+    evbuffer_unfreeze(in, 0);
+    while (evbuffer_get_length(in) < in_max) {
+        size_t want = in_max - evbuffer_get_length(in);
+        want = want < max_call ? want : max_call;
+        ssize_t r = net_read_into(fd, in, want);
+        if (r <= 0)
+            break;
+        total += (size_t)r;
+        if ((size_t)r < want)
+            break; /* the socket is empty */
+    }
+    evbuffer_freeze(in, 0);
+    return total;
+}
 
 int net_frame_peek(struct evbuffer *in, struct wire_frame *f)
 {

@@ -20,6 +20,12 @@
 int net_frame_peek(struct evbuffer *in, struct wire_frame *f);
 /* Removes the frame returned by net_frame_peek() from in. */
 void net_frame_drain(struct evbuffer *in, const struct wire_frame *f);
+/* Reads what bev's socket already holds straight into bev's input, up to in_max bytes in the
+ * input and max_call bytes per read call, without blocking. libevent 2.1 reads at most 4 KiB
+ * per read event, so a 1 MiB packet would otherwise take 256 turns of the loop (and as many
+ * epoll_wait and readv calls). EOF and errors are left in the socket for bev to report. Returns
+ * the bytes read. Plain socket bufferevents only. */
+size_t net_read_more(struct bufferevent *bev, size_t in_max, size_t max_call);
 /* Queues b's bytes on bev and empties b. */
 void net_send_buf(struct bufferevent *bev, struct buf *b);
 /* Listens on host:port (port 0 picks one). Returns NULL with a message in err on failure. */

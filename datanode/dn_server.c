@@ -82,6 +82,7 @@ static void dn_conn_free(struct dn_conn *c)
     event_free(c->tidy_ev);
     buf_fini(&c->out);
     buf_fini(&c->down_open);
+    evbuffer_free(c->down_early);
     free(c->read_buf);
     free(c);
 }
@@ -175,6 +176,11 @@ static int dn_conn_dispatch(struct dn_conn *c, const struct dn_frame *fr)
         dn_conn_reply_empty(c, (uint16_t)(type + 1), f->hdr.req_id, -ERR_UNKNOWN_TYPE);
         return 0;
     }
+    if (c->state == DN_CONN_OPENING && type != WIRE_DN_WRITE_PKT) {
+        dn_conn_reply_empty(c, (uint16_t)(type + 1), f->hdr.req_id, -ERR_PROTO);
+        dn_conn_drain(c); /* only the opening block's packets may follow its open */
+        return 0;
+    }
     return fn(c, fr);
 }
 
@@ -185,8 +191,8 @@ static bool dn_conn_is_blocked(const struct dn_conn *c)
     case DN_CONN_IDLE:
         return false;
     case DN_CONN_WRITING:
+    case DN_CONN_OPENING: /* the block's packets may follow its open without waiting */
         return dn_write_is_blocked(c);
-    case DN_CONN_OPENING:
     case DN_CONN_READING:
     case DN_CONN_DRAINING:
     case DN_CONN_CLOSING:
@@ -218,7 +224,7 @@ void dn_conn_process(struct dn_conn *c)
 
 static void dn_conn_read_cb(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    net_read_more(bev, DN_IN_HIGH, DN_IO_SINGLE_MAX);
     dn_conn_process(arg);
 }
 
@@ -268,6 +274,8 @@ static void dn_server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     c->state = DN_CONN_HELLO;
     buf_init(&c->out);
     buf_init(&c->down_open);
+    c->down_early = evbuffer_new();
+    ASSERT(c->down_early != NULL);
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     ASSERT(c->bev != NULL);
     dn_conn_set_io_sizes(c->bev);

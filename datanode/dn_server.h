@@ -99,6 +99,8 @@ struct dn_conn {
     char down_host[WIRE_HOST_MAX + 1]; /* where down goes */
     uint16_t down_port;
     struct buf down_open;          /* the WRITE_OPEN frame sent down (kept for a redial) */
+    struct evbuffer *down_early;   /* packets forwarded to a pooled down that has not answered
+                                      yet (references, not copies), resent after a redial */
     struct bufferevent *down_dead; /* detached downstream awaiting free in tidy_ev */
     /* read */
     bool has_reader;
@@ -128,8 +130,10 @@ void dn_conn_close_later(struct dn_conn *c);
 void dn_conn_process(struct dn_conn *c);
 /* Schedules the tidy event (frees a detached downstream). */
 void dn_conn_tidy_later(struct dn_conn *c);
-/* Lets bev read and write up to DN_IO_SINGLE_MAX bytes per syscall: a 1 MiB packet then
- * takes a few calls instead of 64 (libevent's default is 16 KiB). */
+/* Lets bev write up to DN_IO_SINGLE_MAX bytes per syscall: a 1 MiB packet then takes a few
+ * calls instead of 64 (libevent's default is 16 KiB). libevent 2.1 still reads at most 4 KiB
+ * per read event whatever is set here, so the read callbacks pull the rest themselves with
+ * net_read_more(). */
 void dn_conn_set_io_sizes(struct bufferevent *bev);
 
 #endif

@@ -25,6 +25,7 @@ static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
 /* Detaches the downstream connection; it is freed from the tidy event. */
 static void dn_write_drop_down(struct dn_conn *c)
 {
+    evbuffer_drain(c->down_early, evbuffer_get_length(c->down_early));
     if (!c->down)
         return;
     bufferevent_setcb(c->down, NULL, NULL, NULL, NULL);
@@ -60,9 +61,15 @@ static void dn_write_end(struct dn_conn *c)
     srv->active_writes--;
 }
 
+/* A write is open: its packets are taken (while OPENING, before the downstream answered). */
+static bool dn_write_is_active(const struct dn_conn *c)
+{
+    return c->state == DN_CONN_OPENING || c->state == DN_CONN_WRITING;
+}
+
 void dn_write_abort(struct dn_conn *c)
 {
-    if (c->state == DN_CONN_OPENING || c->state == DN_CONN_WRITING || c->has_rbw)
+    if (dn_write_is_active(c) || c->has_rbw)
         dn_write_end(c);
     if (c->down_dead) {
         bufferevent_free(c->down_dead);
@@ -103,6 +110,19 @@ static void dn_write_on_down_ack(struct dn_conn *c, const struct wire_frame *f)
     dn_write_execute(c, &out, NULL);
 }
 
+/* The error an ack from downstream carries while the open is unanswered; an ack without
+ * one cannot come before the open's answer. */
+static int dn_write_early_ack_error(const struct wire_frame *f)
+{
+    struct wire_dn_write_ack ack;
+
+    if (f->hdr.status != 0)
+        return err_from_wire(f->hdr.status);
+    if (wire_dn_write_ack_decode(f->body, f->hdr.body_len, &ack) < 0 || ack.status == 0)
+        return -ERR_PROTO;
+    return err_from_wire(ack.status);
+}
+
 /* The downstream broke or misbehaved: fail the open, or let the pipe decide. */
 static void dn_write_down_failed(struct dn_conn *c, int rc)
 {
@@ -126,6 +146,7 @@ static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f
     uint16_t type = f->hdr.type;
 
     c->is_down_pooled = false; /* it answered: no redial from here on */
+    evbuffer_drain(c->down_early, evbuffer_get_length(c->down_early));
     if (c->state == DN_CONN_OPENING && type == WIRE_HELLO_OK && f->hdr.status == 0)
         return true;
     if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK)) {
@@ -136,6 +157,11 @@ static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f
         dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, c->open_req_id, 0);
         c->state = DN_CONN_WRITING;
         return true;
+    }
+    if (c->state == DN_CONN_OPENING && type == WIRE_DN_WRITE_ACK) {
+        /* it failed a packet that followed the open before it could answer the open */
+        dn_write_open_failed(c, dn_write_early_ack_error(f));
+        return false;
     }
     if (c->state == DN_CONN_WRITING && type == WIRE_DN_WRITE_ACK) {
         dn_write_on_down_ack(c, f);
@@ -181,8 +207,14 @@ static void dn_write_redial(struct dn_conn *c)
     ASSERT(c->state == DN_CONN_OPENING && c->is_down_pooled);
     LOG_INFO("pooled downstream %s:%u was closed: dialing a fresh one", c->down_host,
              c->down_port);
+    struct evbuffer *early = evbuffer_new();
+    ASSERT(early != NULL);
+    evbuffer_add_buffer(early, c->down_early); /* dropping the down drains down_early */
     dn_write_drop_down(c);
     int rc = dn_write_down_open(c, false);
+    if (rc == 0)
+        bufferevent_write_buffer(c->down, early); /* the packets that followed the open */
+    evbuffer_free(early);
     if (rc < 0) {
         dn_write_open_failed(c, rc);
         dn_conn_process(c);
@@ -304,7 +336,7 @@ int dn_write_on_pkt(struct dn_conn *c, const struct dn_frame *fr)
     struct wire_dn_write_pkt pkt;
     struct dn_out out = { .count = 0 };
 
-    if (c->state != DN_CONN_WRITING) {
+    if (c->state != DN_CONN_WRITING && c->state != DN_CONN_OPENING) {
         dn_conn_reply_empty(c, WIRE_DN_WRITE_ACK, f->hdr.req_id, -ERR_PROTO);
         dn_conn_drain(c);
         return 0;
@@ -374,13 +406,15 @@ static void dn_write_do_ack(struct dn_conn *c, const struct dn_act *a)
 static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
                              const struct dn_write_cur *cur)
 {
-    for (uint32_t i = 0; i < out->count && c->state == DN_CONN_WRITING; i++) {
+    for (uint32_t i = 0; i < out->count && dn_write_is_active(c); i++) {
         const struct dn_act *a = &out->acts[i];
         switch (a->kind) {
         case DN_ACT_FORWARD:
             ASSERT(cur != NULL);
             ASSERT(c->down != NULL);
             dn_frame_forward(cur->frame, bufferevent_get_output(c->down));
+            if (c->is_down_pooled)
+                dn_frame_forward(cur->frame, c->down_early);
             break;
         case DN_ACT_WRITE:
             ASSERT(cur != NULL);

@@ -370,8 +370,8 @@ static void write_block_on(struct test_env *env, int fd, struct wire_blk blk,
     write_pkts(fd, data, len);
 }
 
-/* Sends data[0..len) in packets (the last flagged LAST) and checks every ack. */
-static void write_pkts(int fd, const uint8_t *data, uint64_t len)
+/* Sends data[0..len) in packets (the last flagged LAST); returns how many. */
+static uint64_t send_pkts(int fd, const uint8_t *data, uint64_t len)
 {
     uint64_t seq = 0, off = 0;
 
@@ -380,7 +380,13 @@ static void write_pkts(int fd, const uint8_t *data, uint64_t len)
         send_pkt(fd, seq++, data, off, n, off + n == len, 0);
         off += n;
     } while (off < len);
-    for (uint64_t i = 0; i < seq; i++) {
+    return seq;
+}
+
+/* Reads and checks the acks of count packets sent by send_pkts(). */
+static void read_acks(int fd, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++) {
         struct wire_dn_write_ack ack;
         uint64_t req_id;
         read_ack(fd, &ack, &req_id);
@@ -388,6 +394,12 @@ static void write_pkts(int fd, const uint8_t *data, uint64_t len)
         CHECK(req_id == 1000 + i);
         CHECK(ack.status == 0);
     }
+}
+
+/* Sends data[0..len) in packets (the last flagged LAST) and checks every ack. */
+static void write_pkts(int fd, const uint8_t *data, uint64_t len)
+{
+    read_acks(fd, send_pkts(fd, data, len));
 }
 
 static void write_block(struct test_env *env, struct wire_blk blk, const uint8_t *data,
@@ -659,17 +671,25 @@ static void test_two_blocks_one_conn(struct test_env *env, const uint8_t *data,
 /* The middle node is killed (-9) and started again on the same port while the first node
  * holds an idle pooled connection to it: the next pipeline still succeeds. The first node is
  * stopped meanwhile and the next WRITE_OPEN queued before the kill, so that it most likely
- * takes the stale connection before it notices the EOF (and must dial a fresh one). */
+ * takes the stale connection before it notices the EOF (and must dial a fresh one). With
+ * is_eager the block's packets are queued behind the open too, as the client sends them: the
+ * first node forwards them into the stale connection and must send them again after the open
+ * on the fresh one. */
 static void test_restarted_downstream(struct test_env *env, const char *bin,
-                                      const uint8_t *data, uint8_t *got_buf)
+                                      const uint8_t *data, uint8_t *got_buf, int is_eager)
 {
-    const struct wire_blk a = { 0x6701, 1 }, b = { 0x6702, 1 };
+    const struct wire_blk a = { 0x6701 + 0x100 * (uint64_t)is_eager, 1 };
+    const struct wire_blk b = { a.id + 1, 1 };
+    const uint64_t len = 8192; /* one packet: the first node reads it with the open */
     const int down[] = { 1, 2 };
+    uint64_t count = 0;
     int fd = dn_dial(env, 0);
 
     write_block_on(env, fd, a, data, 4096);
     CHECK(kill(env->pids[0], SIGSTOP) == 0);
     write_open_send(env, fd, b, down, 2);
+    if (is_eager)
+        count = send_pkts(fd, data + 1, len);
     usleep(50 * 1000);
     kill(env->pids[1], SIGKILL);
     waitpid(env->pids[1], NULL, 0);
@@ -681,10 +701,66 @@ static void test_restarted_downstream(struct test_env *env, const char *bin,
     CHECK(dn_port_from_log(env, 1) == env->ports[1]);
     CHECK(kill(env->pids[0], SIGCONT) == 0);
     CHECK(write_open_reply(fd) == 0);
-    write_pkts(fd, data + 1, 4096);
+    if (is_eager)
+        read_acks(fd, count);
+    else
+        write_pkts(fd, data + 1, len);
     close(fd);
     check_read_back(env, a, data, 4096, got_buf);
-    check_read_back(env, b, data + 1, 4096, got_buf);
+    check_read_back(env, b, data + 1, len, got_buf);
+}
+
+/* The client does not wait for the WRITE_OPEN_OK: every packet of the block follows the open
+ * at once. The nodes take them while the open travels down, and the answer to the open still
+ * comes first, then the acks in order; every node has the block. */
+static void test_packets_follow_open(struct test_env *env, const uint8_t *data,
+                                     uint8_t *got_buf)
+{
+    const struct wire_blk blk = { 0x6901, 1 };
+    const uint64_t len = 2 * WIRE_PKT_DATA_MAX + 5000;
+    const int down[] = { 1, 2 };
+    int fd = dn_dial(env, 0);
+
+    write_open_send(env, fd, blk, down, 2);
+    uint64_t count = send_pkts(fd, data + 3, len);
+    CHECK(write_open_reply(fd) == 0);
+    read_acks(fd, count);
+    close(fd);
+    check_read_back(env, blk, data + 3, len, got_buf);
+}
+
+/* A corrupt packet right behind the open: the first node refuses it before the pipeline has
+ * answered the open; the client gets the checksum error (the open's answer may come first)
+ * and no node keeps a replica of the block. */
+static void test_bad_packet_follows_open(struct test_env *env, const uint8_t *data)
+{
+    const int down[] = { 1, 2 };
+    struct wire_dn_write_ack ack;
+    struct wire_frame f;
+    struct buf storage;
+    char path[400];
+    int fd = dn_dial(env, 0);
+
+    write_open_send(env, fd, (struct wire_blk){ 0x6a01, 1 }, down, 2);
+    send_pkt(fd, 0, data, 0, CSUM_CHUNK_SIZE, 1, 1);
+    buf_init(&storage);
+    CHECK(sock_read_frame(fd, &storage, &f) == 0);
+    if (f.hdr.type == WIRE_DN_WRITE_OPEN_OK) {
+        CHECK(f.hdr.status == 0);
+        CHECK(sock_read_frame(fd, &storage, &f) == 0);
+    }
+    CHECK(f.hdr.type == WIRE_DN_WRITE_ACK);
+    CHECK(wire_dn_write_ack_decode(f.body, f.hdr.body_len, &ack) == 0);
+    CHECK(err_from_wire(ack.status) == -ERR_CHECKSUM);
+    buf_fini(&storage);
+    close(fd);
+    usleep(200 * 1000);
+    for (int i = 0; i < NODES; i++) {
+        replica_path(env, i, (struct wire_blk){ 0x6a01, 1 }, "data", path, sizeof(path));
+        CHECK(access(path, F_OK) != 0);
+        snprintf(path, sizeof(path), "%s/dn%d/rbw", env->tmp, i);
+        CHECK(dir_is_empty(path));
+    }
 }
 
 /* A full 64 MiB block, all packets sent before any ack is read, read back in one request. */
@@ -736,7 +812,10 @@ int main(int argc, char **argv)
     test_corruption_detected(&env, blk, len, got);
     test_delete_from_namenode(&env, blk, got);
     test_two_blocks_one_conn(&env, data, got);
-    test_restarted_downstream(&env, argv[1], data, got);
+    test_restarted_downstream(&env, argv[1], data, got, 0);
+    test_restarted_downstream(&env, argv[1], data, got, 1);
+    test_packets_follow_open(&env, data, got);
+    test_bad_packet_follows_open(&env, data);
     test_big_block(&env, data, got, big_len);
     test_dead_downstream(&env, data);
     for (int i = 0; i < 2; i++) { /* the survivors exit 0 on SIGTERM */

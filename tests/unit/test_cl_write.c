@@ -31,6 +31,43 @@ static int ack(struct cl_write *w, uint64_t seq, uint16_t status)
     return cl_write_on_ack(w, &a);
 }
 
+static int pkt_eq(const struct wire_dn_write_pkt *a, const struct wire_dn_write_pkt *b)
+{
+    return a->seq == b->seq && a->offset == b->offset && a->flags == b->flags &&
+           a->data_len == b->data_len && a->data == b->data && a->csum_count == b->csum_count &&
+           a->csums_raw == b->csums_raw;
+}
+
+/* The packets in flight can be encoded again, oldest first, exactly as sealed: the writer
+ * resends them when a pooled connection turns out closed before the open was answered. */
+START_TEST(test_cl_write_sent_packets_are_kept_for_a_resend)
+{
+    struct cl_write w;
+    struct wire_dn_write_pkt first, last, again;
+    uint8_t *data = pattern(WIRE_PKT_DATA_MAX + 5000);
+
+    cl_write_init(&w, 64 * MIB, 0);
+    open_block(&w, 9);
+    ck_assert_uint_eq(cl_write_append(&w, data, WIRE_PKT_DATA_MAX), WIRE_PKT_DATA_MAX);
+    cl_write_seal(&w, 0, &first);
+    ck_assert_uint_eq(cl_write_append(&w, data + WIRE_PKT_DATA_MAX, 5000), 5000);
+    cl_write_seal(&w, 1, &last);
+    cl_write_sent_pkt(&w, 0, &again);
+    ck_assert(pkt_eq(&again, &first));
+    cl_write_sent_pkt(&w, 1, &again);
+    ck_assert(pkt_eq(&again, &last));
+    ck_assert_uint_eq(again.flags, WIRE_PKT_LAST);
+    ck_assert_uint_eq(again.offset, WIRE_PKT_DATA_MAX);
+    ck_assert_uint_eq(again.csum_count, 1);
+    ck_assert_int_eq(ack(&w, 0, 0), 0);
+    cl_write_sent_pkt(&w, 0, &again); /* the acked packet is gone: the last is the oldest */
+    ck_assert_uint_eq(again.seq, 1);
+    ck_assert_int_eq(memcmp(again.data, data + WIRE_PKT_DATA_MAX, 5000), 0);
+    cl_write_fini(&w);
+    free(data);
+}
+END_TEST
+
 START_TEST(test_cl_write_small_file_is_one_last_packet)
 {
     struct cl_write w;
@@ -221,6 +258,7 @@ int main(void)
     Suite *s = suite_create("cl_write");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_cl_write_small_file_is_one_last_packet);
+    tcase_add_test(tc, test_cl_write_sent_packets_are_kept_for_a_resend);
     tcase_add_test(tc, test_cl_write_full_packet_is_sent_only_when_more_data_comes);
     tcase_add_loop_test(tc, test_cl_write_block_boundary_ends_with_last_packet, 0,
                         (int)(sizeof(block_sizes) / sizeof(block_sizes[0])));

@@ -20,7 +20,9 @@
 enum {
     CL_READ_SKIP_MAX = 1 << 20, /* forward gap a stream skips instead of being reopened */
     CL_READ_WINDOW_MIN = 128 << 10, /* first request size once reads look sequential */
-    CL_READ_WINDOW_MAX = 8 << 20,   /* largest DN_READ a sequential reader asks for */
+    /* Largest DN_READ a sequential reader asks for: the rest of a default block, so a long
+     * read streams without a gap between requests (the datanode paces it by the socket). */
+    CL_READ_WINDOW_MAX = 64 << 20,
     /* The kernel sends a sequential reader's requests concurrently, so they arrive somewhat out
      * of order: reads this close to the expected offset still count as sequential. */
     CL_READ_REORDER_MAX = 2 << 20,

@@ -19,7 +19,7 @@
  * sizes the one allocation per frame, a wrong value would cost a realloc, not correctness. */
 enum {
     DN_READ_BODY_FIXED = 8 + 1 + 4 + 4,
-    DN_READ_ADVISE_MAX = 16 << 20, /* read-ahead asked of the kernel per DN_READ, at most */
+    DN_READ_ADVISE_STEP = 8 << 20, /* read-ahead asked of the kernel ahead of a long read */
 };
 
 /* evbuffer_add_reference() cleanup: the socket output is done with a frame's storage. */
@@ -59,6 +59,21 @@ void dn_read_abort(struct dn_conn *c)
     }
 }
 
+/* Keeps the kernel's read-ahead up to DN_READ_ADVISE_STEP in front of the read, within what
+ * was asked for, so the disk works while frames go out (a short random read advises only
+ * itself). */
+static void dn_read_advise(struct dn_conn *c)
+{
+    if (c->read_advised < c->read_off)
+        c->read_advised = c->read_off;
+    if (c->read_advised >= c->read_end || c->read_advised - c->read_off > DN_READ_ADVISE_STEP / 2)
+        return;
+    uint64_t len = c->read_end - c->read_advised;
+    len = len < DN_READ_ADVISE_STEP ? len : DN_READ_ADVISE_STEP;
+    dn_store_read_advise(&c->rd, c->read_advised, len);
+    c->read_advised += len;
+}
+
 int dn_read_on_request(struct dn_conn *c, const struct dn_frame *fr)
 {
     const struct wire_frame *f = &fr->f;
@@ -81,9 +96,8 @@ int dn_read_on_request(struct dn_conn *c, const struct dn_frame *fr)
     c->read_req_id = f->hdr.req_id;
     c->read_off = m.offset;
     c->read_end = m.len > UINT64_MAX - m.offset ? UINT64_MAX : m.offset + m.len;
-    /* Read-ahead of what was asked for (bounded), so the disk works while frames go out. */
-    uint64_t advise_len = m.len < DN_READ_ADVISE_MAX ? m.len : DN_READ_ADVISE_MAX;
-    dn_store_read_advise(&c->rd, m.offset, advise_len);
+    c->read_advised = c->read_off;
+    dn_read_advise(c);
     c->state = DN_CONN_READING;
     LOG_DEBUG("read blk=%016" PRIx64 " off=%" PRIu64 " len=%" PRIu64, m.blk.id, m.offset, m.len);
     dn_read_pump(c);
@@ -118,6 +132,7 @@ static int dn_read_send_one(struct dn_conn *c)
     wire_frame_end(&c->out, start, WIRE_DN_READ_DATA, c->read_req_id, 0);
     dn_read_send_take(c);
     c->read_off = off + n;
+    dn_read_advise(c);
     return is_eof ? 1 : 0;
 }
 

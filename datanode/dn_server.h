@@ -108,6 +108,7 @@ struct dn_conn {
     uint64_t read_req_id;
     uint64_t read_off;
     uint64_t read_end;
+    uint64_t read_advised; /* read-ahead was asked of the kernel up to here */
     uint8_t *read_buf; /* WIRE_PKT_DATA_MAX bytes, allocated on the first read */
 };
 

@@ -702,12 +702,27 @@ static int apply_rename(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
     return 0;
 }
 
+/* A SETATTR that sets every attribute to its current value, ctime included: `touch` right
+ * after the create, in the same millisecond. */
+static int setattr_is_unchanged(const struct nn_inode *in, const struct nn_op *op)
+{
+    uint32_t f = op->flags;
+
+    return !((f & WIRE_SET_SIZE) && op->size != in->size) &&
+           !((f & WIRE_SET_MODE) && (in->mode & 07777) != (op->mode & 07777)) &&
+           !((f & WIRE_SET_UID) && in->uid != op->uid) &&
+           !((f & WIRE_SET_GID) && in->gid != op->gid) &&
+           !((f & WIRE_SET_ATIME) && in->atime_ms != op->atime_ms) &&
+           !((f & WIRE_SET_MTIME) && in->mtime_ms != op->mtime_ms) && in->ctime_ms == op->now_ms;
+}
+
 static int apply_setattr(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *res)
 {
     struct nn_inode *in = ns_inode(ns, op->ino);
 
     if (!in)
         return -ENOENT;
+    res->is_unchanged = setattr_is_unchanged(in, op);
     if ((op->flags & WIRE_SET_SIZE) && op->size != in->size) {
         if (nn_inode_is_dir(in))
             return -EISDIR;
@@ -854,6 +869,7 @@ int nn_ns_apply(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *r
     ASSERT(res->freed.count == 0);
     if (op->kind == 0 || op->kind > NN_OP_KIND_MAX)
         return -EINVAL;
+    res->is_unchanged = 0;
     int rc = nn_apply_table[op->kind](ns, op, res);
     DEBUG_ASSERT((nn_ns_assert_valid(ns), 1));
     return rc;

@@ -78,6 +78,8 @@ struct nn_op_result {
     struct wire_blk blk;  /* ADD_BLOCK: the new block */
     uint64_t blk_offset;  /* ADD_BLOCK: its offset in the file */
     struct nn_blk_list freed; /* caller-owned: nn_blk_list_fini() */
+    int is_unchanged;     /* the op changed nothing (a SETATTR to the current values in the
+                             same millisecond): there is nothing to log */
 };
 
 /* One block of a file as the namespace stores it. A file's blocks are in ascending id order

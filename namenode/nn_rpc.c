@@ -45,7 +45,7 @@ static int apply_logged(struct nn_state *st, const struct nn_op *op, struct nn_o
     int rc = nn_ns_apply(&st->ns, op, res);
 
     if (rc == 0) {
-        if (st->journal)
+        if (st->journal && !res->is_unchanged)
             nn_journal_append(st->journal, op);
         release_blocks(st, &res->freed);
     }

@@ -797,6 +797,38 @@ START_TEST(test_nn_ns_setattr_size_zero_truncates_and_frees_blocks)
 }
 END_TEST
 
+/* A SETATTR to the current values within the same millisecond (touch right after the create)
+ * changes nothing and says so, so that nothing is logged; any difference, the ctime's
+ * included, is a change. */
+START_TEST(test_nn_ns_setattr_to_current_values_is_unchanged)
+{
+    uint64_t f = create_ok(NN_ROOT_INO, "t", "c1");
+    const struct nn_inode *in = nn_ns_get(&ns, f);
+    struct nn_op op = op_setattr(f, WIRE_SET_ATIME | WIRE_SET_MTIME, 0, "");
+    struct nn_op_result res;
+
+    op.atime_ms = in->atime_ms;
+    op.mtime_ms = in->mtime_ms;
+    op.now_ms = in->ctime_ms;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 1);
+    op.mtime_ms++;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 0);
+    ck_assert_uint_eq(nn_ns_get(&ns, f)->mtime_ms, op.mtime_ms);
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 1);
+    op.now_ms++; /* a later millisecond: the ctime moves */
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 0);
+    op = op_setattr(f, WIRE_SET_MODE, 0, "");
+    op.mode = (nn_ns_get(&ns, f)->mode & 07777) ^ 0100;
+    op.now_ms = nn_ns_get(&ns, f)->ctime_ms;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 0);
+}
+END_TEST
+
 START_TEST(test_nn_ns_setattr_nonzero_size_is_eopnotsupp)
 {
     struct wire_blk b[2];
@@ -1246,6 +1278,7 @@ static Suite *nn_ns_suite(void)
     tcase_add_test(tc, test_nn_ns_add_block_commits_previous_block_and_size);
     tcase_add_test(tc, test_nn_ns_complete_without_blocks_closes_empty_file);
     tcase_add_test(tc, test_nn_ns_setattr_size_zero_truncates_and_frees_blocks);
+    tcase_add_test(tc, test_nn_ns_setattr_to_current_values_is_unchanged);
     tcase_add_test(tc, test_nn_ns_setattr_nonzero_size_is_eopnotsupp);
     tcase_add_test(tc, test_nn_ns_truncate_of_open_file_needs_the_lease);
     tcase_add_test(tc, test_nn_ns_open_write_trunc_frees_blocks);

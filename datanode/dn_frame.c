@@ -1,6 +1,8 @@
 #include "dn_frame.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "net.h"
@@ -98,4 +100,85 @@ void dn_frame_forward(const struct dn_frame *fr, struct evbuffer *out)
     b->ref_count++;
     int rc = evbuffer_add_reference(out, b->frame, b->len, dn_frame_blk_unref_cb, b);
     ASSERT(rc == 0);
+}
+
+/* Starts a frame in rx if in begins with the header of a large one not yet complete there. */
+static int dn_frame_rx_start(struct dn_frame_rx *rx, struct evbuffer *in)
+{
+    uint8_t raw[WIRE_HDR_LEN];
+    struct wire_hdr hdr;
+    size_t avail = evbuffer_get_length(in);
+
+    if (avail < WIRE_HDR_LEN)
+        return 0;
+    if (evbuffer_copyout(in, raw, WIRE_HDR_LEN) != WIRE_HDR_LEN)
+        return -ERR_PROTO;
+    int rc = wire_hdr_decode(raw, &hdr);
+    if (rc < 0)
+        return rc;
+    size_t len = WIRE_HDR_LEN + (size_t)hdr.body_len;
+    if (hdr.body_len <= DN_FRAME_INPLACE_MAX || avail >= len)
+        return 0; /* small, or already complete: dn_frame_pull() takes it */
+    struct dn_frame_blk *b = xmalloc(sizeof(*b) + len);
+    b->ref_count = 1;
+    b->len = (uint32_t)len;
+    int n = evbuffer_remove(in, b->frame, avail);
+    ASSERT(n >= 0 && (size_t)n == avail);
+    rx->blk = b;
+    rx->have = avail;
+    return 0;
+}
+
+int dn_frame_rx_step(struct dn_frame_rx *rx, struct evbuffer *in, int fd)
+{
+    if (!rx->blk) {
+        int rc = dn_frame_rx_start(rx, in);
+        if (rc < 0 || !rx->blk)
+            return rc;
+    }
+    /* What the bufferevent read meanwhile came off the socket first. */
+    size_t from_in = evbuffer_get_length(in);
+    if (from_in > rx->blk->len - rx->have)
+        from_in = rx->blk->len - rx->have;
+    if (from_in > 0) {
+        int got = evbuffer_remove(in, rx->blk->frame + rx->have, from_in);
+        ASSERT(got >= 0 && (size_t)got == from_in);
+        rx->have += from_in;
+    }
+    while (rx->have < rx->blk->len) {
+        ssize_t n = read(fd, rx->blk->frame + rx->have, rx->blk->len - rx->have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0; /* empty for now; EOF and errors reach the bufferevent */
+        rx->have += (size_t)n;
+    }
+    return 1;
+}
+
+int dn_frame_rx_take(struct dn_frame_rx *rx, struct dn_frame *fr)
+{
+    struct dn_frame_blk *b = rx->blk;
+
+    ASSERT(b && rx->have == b->len);
+    rx->blk = NULL;
+    rx->have = 0;
+    int rc = wire_hdr_decode(b->frame, &fr->f.hdr);
+    ASSERT(rc == 0); /* decoded once already when the frame started */
+    fr->f.body = b->frame + WIRE_HDR_LEN;
+    fr->blk = b;
+    if (wire_body_verify(&fr->f.hdr, fr->f.body) < 0) {
+        dn_frame_blk_unref(b);
+        fr->blk = NULL;
+        return -ERR_CHECKSUM;
+    }
+    return 1;
+}
+
+void dn_frame_rx_fini(struct dn_frame_rx *rx)
+{
+    if (rx->blk)
+        dn_frame_blk_unref(rx->blk);
+    rx->blk = NULL;
+    rx->have = 0;
 }

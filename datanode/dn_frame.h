@@ -41,4 +41,27 @@ void dn_frame_done(struct evbuffer *in, struct dn_frame *fr);
  * block, else by copy. */
 void dn_frame_forward(const struct dn_frame *fr, struct evbuffer *out);
 
+/* A large frame received straight from the socket into its block, bypassing the input
+ * evbuffer (which would cost one more copy of every packet byte): once the header of a frame
+ * larger than DN_FRAME_INPLACE_MAX is at the front of the input, the bytes already there move
+ * into a new block and the rest is read from the socket into it, exactly up to the frame's
+ * end, so whatever follows stays in the socket (and then the input) in order. Bytes the
+ * bufferevent reads into the input meanwhile are the frame's next ones and move in first. */
+struct dn_frame_rx {
+    struct dn_frame_blk *blk; /* NULL: no frame in progress */
+    size_t have;              /* bytes of blk->frame filled */
+};
+
+/* Advances rx from in and fd (non-blocking): starts a frame if in begins with a large one,
+ * then reads what the socket holds of it. Returns 1 when rx holds a complete frame (take it
+ * with dn_frame_rx_take()), 0 if not (more bytes needed, or in does not begin with a large
+ * frame: use dn_frame_pull()), or a negative error for a bad header (close the connection).
+ * A read error or EOF is left for the bufferevent to report. */
+int dn_frame_rx_step(struct dn_frame_rx *rx, struct evbuffer *in, int fd);
+/* Moves the complete frame out of rx into *fr (as dn_frame_pull() fills it; release it with
+ * dn_frame_done()). Returns 1, or -ERR_CHECKSUM for a bad body (the frame is dropped). */
+int dn_frame_rx_take(struct dn_frame_rx *rx, struct dn_frame *fr);
+/* Drops a frame in progress. */
+void dn_frame_rx_fini(struct dn_frame_rx *rx);
+
 #endif

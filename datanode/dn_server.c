@@ -83,6 +83,7 @@ static void dn_conn_free(struct dn_conn *c)
     buf_fini(&c->out);
     buf_fini(&c->down_open);
     evbuffer_free(c->down_early);
+    dn_frame_rx_fini(&c->rx);
     free(c->read_buf);
     free(c);
 }
@@ -202,13 +203,37 @@ static bool dn_conn_is_blocked(const struct dn_conn *c)
     }
 }
 
+/* The next complete frame: a large one received straight into its block, else one cut from
+ * the input. When the input holds no complete frame, reads what the socket has, at most
+ * DN_FRAME_INPLACE_MAX bytes (libevent reads 4 KiB per read event): enough for small frames,
+ * and the start of a large one, whose rest then goes straight into its block. */
+static int dn_conn_next_frame(struct dn_conn *c, struct dn_frame *fr)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    int rc = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        rc = dn_frame_rx_step(&c->rx, in, bufferevent_getfd(c->bev));
+        if (rc != 0)
+            return rc > 0 ? dn_frame_rx_take(&c->rx, fr) : rc;
+        if (c->rx.blk)
+            return 0; /* a large frame is on its way: nothing can come before it */
+        rc = dn_frame_pull(in, fr);
+        if (rc != 0 || pass == 1)
+            break;
+        net_read_more(c->bev, evbuffer_get_length(in) + DN_FRAME_INPLACE_MAX,
+                      DN_FRAME_INPLACE_MAX);
+    }
+    return rc;
+}
+
 void dn_conn_process(struct dn_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct dn_frame fr;
     int rc = 0;
 
-    while (!dn_conn_is_blocked(c) && (rc = dn_frame_pull(in, &fr)) > 0) {
+    while (!dn_conn_is_blocked(c) && (rc = dn_conn_next_frame(c, &fr)) > 0) {
         rc = dn_conn_dispatch(c, &fr);
         dn_frame_done(in, &fr);
         if (rc < 0)
@@ -224,7 +249,7 @@ void dn_conn_process(struct dn_conn *c)
 
 static void dn_conn_read_cb(struct bufferevent *bev, void *arg)
 {
-    net_read_more(bev, DN_IN_HIGH, DN_IO_SINGLE_MAX);
+    (void)bev;
     dn_conn_process(arg);
 }
 

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "dn_down.h"
+#include "dn_frame.h"
 #include "dn_pipe.h"
 #include "dn_store.h"
 #include "wire.h"
@@ -89,6 +90,7 @@ struct dn_conn {
     struct event *tidy_ev; /* deferred: free down_dead, or the whole conn when CLOSING */
     enum dn_conn_state state;
     struct buf out; /* frame encoding scratch */
+    struct dn_frame_rx rx; /* a large frame being received straight into its block */
     /* write */
     bool has_rbw;
     struct dn_rbw rbw;

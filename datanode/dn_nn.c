@@ -208,40 +208,47 @@ static int dn_nn_on_register_ok(struct dn_nn *nn, const struct wire_frame *f)
     return 0;
 }
 
-/* Deletes a batch of queued replicas and confirms them; comes back next turn for the rest. */
+static void dn_nn_delete_poll_later(struct dn_nn *nn)
+{
+    struct timeval tv = { .tv_sec = 0, .tv_usec = DN_NN_DELETE_POLL_MS * 1000 };
+
+    if (!evtimer_pending(nn->delete_ev, NULL))
+        evtimer_add(nn->delete_ev, &tv);
+}
+
+/* Confirms what the deleter finished (and counts it in the store); polls again while it has
+ * work. */
 static void dn_nn_delete_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct dn_nn *nn = arg;
+    struct dn_deleted done[DN_NN_DELETE_BATCH];
     struct wire_blk_len deleted[DN_NN_DELETE_BATCH];
-    uint32_t n = 0;
+    uint32_t n;
 
-    while (nn->delete_count > 0 && n < DN_NN_DELETE_BATCH) {
-        struct wire_blk blk = nn->deletes[nn->delete_head];
-        nn->delete_head = (nn->delete_head + 1) % DN_NN_DELETES_MAX;
-        nn->delete_count--;
-        int rc = dn_store_delete(nn->store, blk);
-        LOG_DEBUG("delete blk=%016" PRIx64 " gen=%" PRIu64 ": %s", blk.id, blk.gen, err_str(rc));
-        /* Gone either way (deleted now or never here): confirm it. */
-        deleted[n++] = (struct wire_blk_len){ .blk = blk, .len = 0 };
+    (void)fd;
+    (void)what;
+    while ((n = dn_deleter_collect(&nn->deleter, done, DN_NN_DELETE_BATCH)) > 0) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (done[i].rc == 0)
+                dn_store_note_deleted(nn->store, done[i].len);
+            LOG_DEBUG("delete blk=%016" PRIx64 " gen=%" PRIu64 ": %s", done[i].blk.id,
+                      done[i].blk.gen, err_str(done[i].rc));
+            /* Gone either way (deleted now or never here): confirm it. */
+            deleted[i] = (struct wire_blk_len){ .blk = done[i].blk, .len = 0 };
+        }
+        if (nn->state == DN_NN_UP)
+            dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, n);
     }
-    if (n > 0 && nn->state == DN_NN_UP)
-        dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, n);
-    if (nn->delete_count > 0) {
-        struct timeval now = { 0, 0 };
-        evtimer_add(nn->delete_ev, &now); /* after this turn's I/O */
-    }
+    if (!dn_deleter_is_idle(&nn->deleter))
+        dn_nn_delete_poll_later(nn);
 }
 
 static void dn_nn_queue_delete(struct dn_nn *nn, struct wire_blk blk)
 {
-    if (nn->delete_count == DN_NN_DELETES_MAX) {
-        /* The replica stays; the next full block report brings it up and it is ordered
-         * deleted again. */
+    /* When full, the replica stays; the next full block report brings it up and it is ordered
+     * deleted again. */
+    if (!dn_deleter_push(&nn->deleter, blk))
         LOG_WARN("delete queue full, dropping blk=%016" PRIx64, blk.id);
-        return;
-    }
-    nn->deletes[(nn->delete_head + nn->delete_count) % DN_NN_DELETES_MAX] = blk;
-    nn->delete_count++;
 }
 
 static int dn_nn_on_heartbeat_ok(struct dn_nn *nn, const struct wire_frame *f)
@@ -261,10 +268,8 @@ static int dn_nn_on_heartbeat_ok(struct dn_nn *nn, const struct wire_frame *f)
         }
         dn_nn_queue_delete(nn, cmd.blk);
     }
-    if (nn->delete_count > 0 && !evtimer_pending(nn->delete_ev, NULL)) {
-        struct timeval now = { 0, 0 };
-        evtimer_add(nn->delete_ev, &now);
-    }
+    if (m.count > 0)
+        dn_nn_delete_poll_later(nn);
     return 0;
 }
 
@@ -419,8 +424,13 @@ int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store
     nn->heartbeat_ev = event_new(base, -1, EV_PERSIST, dn_nn_heartbeat_cb, nn);
     nn->report_ev = event_new(base, -1, EV_PERSIST, dn_nn_report_cb, nn);
     nn->delete_ev = evtimer_new(base, dn_nn_delete_cb, nn);
-    nn->deletes = xcalloc(DN_NN_DELETES_MAX, sizeof(*nn->deletes));
     ASSERT(nn->retry_ev && nn->heartbeat_ev && nn->report_ev && nn->delete_ev);
+    rc = dn_deleter_start(&nn->deleter, store);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot start the deleter thread: %s", strerror(-rc));
+        dn_nn_close(nn);
+        return rc;
+    }
     struct timeval now = { 0, 0 };
     evtimer_add(nn->retry_ev, &now);
     return 0;
@@ -435,8 +445,8 @@ void dn_nn_close(struct dn_nn *nn)
     event_free(nn->retry_ev);
     event_free(nn->heartbeat_ev);
     event_free(nn->report_ev);
+    dn_deleter_stop(&nn->deleter);
     event_free(nn->delete_ev);
-    free(nn->deletes);
     buf_fini(&nn->out);
 }
 

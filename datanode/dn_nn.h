@@ -19,14 +19,15 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "dn_deleter.h"
 #include "dn_store.h"
 #include "wire.h"
 
 enum {
     DN_NN_RETRY_MS = 1000,
     DN_NN_TIMEOUT_MIN_MS = 10000,
-    DN_NN_DELETES_MAX = 8192, /* queued DELETEs; the namenode sends at most 1024 per heartbeat */
-    DN_NN_DELETE_BATCH = 64,  /* deletes per event-loop turn */
+    DN_NN_DELETE_BATCH = 64,  /* deletes confirmed per DN_BLOCK_DELETED */
+    DN_NN_DELETE_POLL_MS = 10, /* how often finished deletes are collected while any run */
 };
 
 /* Number of writes in progress, for heartbeats. */
@@ -69,11 +70,9 @@ struct dn_nn {
     uint64_t next_req_id;
     uint32_t fail_count;
     struct buf out;
-    /* DELETE commands waiting: worked through DN_NN_DELETE_BATCH at a time, one batch per loop
-     * turn (delete_ev), so pipelines and heartbeats are served in between. A ring. */
-    struct wire_blk *deletes;
-    uint32_t delete_head;
-    uint32_t delete_count;
+    /* DELETE commands run on the deleter's thread; delete_ev collects what it did every
+     * DN_NN_DELETE_POLL_MS while it has work, and confirms it with DN_BLOCK_DELETED. */
+    struct dn_deleter deleter;
     struct event *delete_ev;
 };
 

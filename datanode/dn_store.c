@@ -312,8 +312,16 @@ static uint64_t dn_store_file_size(const char *path)
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-/* Unlinks a finalized replica's two files; returns 0 or -errno of the data file. */
-static int dn_store_unlink_final(struct dn_store *s, struct wire_blk blk)
+void dn_store_note_deleted(struct dn_store *s, uint64_t len)
+{
+    s->used_bytes -= len < s->used_bytes ? len : s->used_bytes;
+    if (s->replica_count > 0)
+        s->replica_count--;
+}
+
+/* Unlinks a finalized replica's two files (the data file's size in *len); returns 0 or -errno
+ * of the data file. Only reads s->dir: safe off the loop thread. */
+static int dn_store_unlink_files(const struct dn_store *s, struct wire_blk blk, uint64_t *len)
 {
     char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX];
     int rc = dn_store_replica_path(s, data, 1, blk, "data");
@@ -322,14 +330,21 @@ static int dn_store_unlink_final(struct dn_store *s, struct wire_blk blk)
         rc = dn_store_replica_path(s, csum, 1, blk, "csum");
     if (rc < 0)
         return rc;
-    uint64_t len = dn_store_file_size(data);
+    *len = dn_store_file_size(data);
     if (unlink(data) != 0)
         return -errno;
     unlink(csum);
-    s->used_bytes -= len < s->used_bytes ? len : s->used_bytes;
-    if (s->replica_count > 0)
-        s->replica_count--;
     return 0;
+}
+
+static int dn_store_unlink_final(struct dn_store *s, struct wire_blk blk)
+{
+    uint64_t len = 0;
+    int rc = dn_store_unlink_files(s, blk, &len);
+
+    if (rc == 0)
+        dn_store_note_deleted(s, len);
+    return rc;
 }
 
 /* ---- replicas being written ---- */
@@ -610,7 +625,7 @@ void dn_store_read_close(struct dn_reader *rd)
 /* No fsync: a delete lost to a power cut brings the replica back in the next block report,
  * and the namenode orders it deleted again. Fsyncing the directory per replica stalled the
  * event loop for seconds when thousands of deletes came in one heartbeat. */
-int dn_store_delete(struct dn_store *s, struct wire_blk blk)
+int dn_store_delete_files(const struct dn_store *s, struct wire_blk blk, uint64_t *len)
 {
     uint64_t gen;
     int rc = dn_store_find(s, blk.id, &gen);
@@ -619,7 +634,17 @@ int dn_store_delete(struct dn_store *s, struct wire_blk blk)
         return rc;
     if (gen > blk.gen)
         return -ERR_NO_BLOCK; /* only a newer gen is stored: not ours to delete */
-    return dn_store_unlink_final(s, (struct wire_blk){ blk.id, gen });
+    return dn_store_unlink_files(s, (struct wire_blk){ blk.id, gen }, len);
+}
+
+int dn_store_delete(struct dn_store *s, struct wire_blk blk)
+{
+    uint64_t len = 0;
+    int rc = dn_store_delete_files(s, blk, &len);
+
+    if (rc == 0)
+        dn_store_note_deleted(s, len);
+    return rc;
 }
 
 /* ---- scan ---- */

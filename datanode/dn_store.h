@@ -98,6 +98,11 @@ void dn_store_read_close(struct dn_reader *rd);
 
 /* Removes blk's finalized replica (exact gen, or any older gen). -ERR_NO_BLOCK if absent. */
 int dn_store_delete(struct dn_store *s, struct wire_blk blk);
+/* dn_store_delete() in two halves, so that the slow part can run off the loop thread: the
+ * unlinks (reads only s->dir, which never changes; *len is the data file's size), then, on
+ * the loop thread, the store's counters. */
+int dn_store_delete_files(const struct dn_store *s, struct wire_blk blk, uint64_t *len);
+void dn_store_note_deleted(struct dn_store *s, uint64_t len);
 
 /* Calls fn for every consistent finalized replica; inconsistent files go to quarantine/.
  * Recomputes used_bytes and replica_count. Returns 0 or -errno. */

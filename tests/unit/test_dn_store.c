@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "csum.h"
 #include "dn_chunk.h"
+#include "dn_deleter.h"
 #include "dn_store.h"
 #include "err.h"
 
@@ -246,6 +247,78 @@ START_TEST(test_dn_store_capacity_override)
 }
 END_TEST
 
+/* Collects outcomes until want of them arrived (the thread works meanwhile). */
+static uint32_t collect_all(struct dn_deleter *d, struct dn_deleted *out, uint32_t want)
+{
+    uint32_t got = 0;
+
+    for (int tries = 0; got < want && tries < 10000; tries++) {
+        got += dn_deleter_collect(d, out + got, want - got);
+        if (got < want)
+            usleep(1000);
+    }
+    return got;
+}
+
+/* The deleter unlinks on its own thread and hands back, in order, what it did: the bytes
+ * freed for each replica it removed, -ERR_NO_BLOCK for one that is not here; the store's
+ * counters change only when the caller applies them. */
+START_TEST(test_dn_deleter_deletes_on_its_thread_and_reports_in_order)
+{
+    enum { N = 20 };
+    struct dn_store s;
+    struct dn_deleter d;
+    struct dn_deleted done[N + 1];
+    char path[512];
+
+    open_store(&s);
+    for (uint64_t i = 0; i < N; i++)
+        put_replica(&s, (struct wire_blk){ 0x700 + i, 1 });
+    ck_assert_uint_eq(s.replica_count, N);
+    ck_assert_int_eq(dn_deleter_start(&d, &s), 0);
+    for (uint64_t i = 0; i < N; i++)
+        ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x700 + i, 1 }));
+    ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x7ff, 1 })); /* never stored */
+    ck_assert_uint_eq(collect_all(&d, done, N + 1), N + 1);
+    for (uint64_t i = 0; i < N; i++) {
+        ck_assert_uint_eq(done[i].blk.id, 0x700 + i);
+        ck_assert_int_eq(done[i].rc, 0);
+        ck_assert_uint_eq(done[i].len, DATA_LEN);
+        replica_path(path, sizeof(path), done[i].blk, "data");
+        ck_assert_int_ne(access(path, F_OK), 0);
+        replica_path(path, sizeof(path), done[i].blk, "csum");
+        ck_assert_int_ne(access(path, F_OK), 0);
+        ck_assert_uint_eq(s.replica_count, N - i);
+        dn_store_note_deleted(&s, done[i].len);
+    }
+    ck_assert_int_eq(done[N].rc, -ERR_NO_BLOCK);
+    ck_assert(dn_deleter_is_idle(&d));
+    ck_assert_uint_eq(s.used_bytes, 0);
+    ck_assert_uint_eq(s.replica_count, 0);
+    dn_deleter_stop(&d);
+    dn_store_close(&s);
+}
+END_TEST
+
+/* Stopping with work queued lets the delete in progress finish and drops the rest (the next
+ * block report brings those replicas back to the namenode); stopping twice is harmless. */
+START_TEST(test_dn_deleter_stop_with_work_queued)
+{
+    struct dn_store s;
+    struct dn_deleter d;
+
+    open_store(&s);
+    for (uint64_t i = 0; i < 50; i++)
+        put_replica(&s, (struct wire_blk){ 0x800 + i, 1 });
+    ck_assert_int_eq(dn_deleter_start(&d, &s), 0);
+    for (uint64_t i = 0; i < 50; i++)
+        ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x800 + i, 1 }));
+    dn_deleter_stop(&d);
+    dn_deleter_stop(&d);
+    dn_store_close(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dn_store");
@@ -259,6 +332,8 @@ int main(void)
     tcase_add_test(tc, test_dn_store_abort_removes_rbw_files);
     tcase_add_test(tc, test_dn_store_capacity_override);
     tcase_add_test(tc, test_dn_store_sync_of_a_finalized_replica);
+    tcase_add_test(tc, test_dn_deleter_deletes_on_its_thread_and_reports_in_order);
+    tcase_add_test(tc, test_dn_deleter_stop_with_work_queued);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

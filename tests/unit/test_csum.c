@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "csum.h"
+#include "csum_avx2.h"
 #include "err.h"
 
 /* The xorshift buffer and XXH3_64bits (seed 0) values published with xxHash's reference tests
@@ -54,6 +57,33 @@ START_TEST(test_xxh3_vectors)
                       (unsigned long long)vectors[i].want);
         ck_assert_uint_eq(csum32(a, vectors[i].len), (uint32_t)vectors[i].want);
     }
+}
+END_TEST
+
+/* csum uses xxHash compiled for AVX2 when the CPU has it: it must give the library's values
+ * for every length, the 64 KiB chunks and 1 MiB frame bodies included. */
+START_TEST(test_xxh3_avx2_matches_the_library)
+{
+    enum { LEN = (1 << 20) + 100 };
+    static const size_t lens[] = { 0, 1, 17, 129, 240, 241, 1024, 1025, 65536, 65535, 1 << 20, LEN };
+    uint8_t *a = malloc(LEN);
+    uint64_t x = 88172645463325252ULL;
+
+    for (size_t i = 0; i < LEN; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        a[i] = (uint8_t)x;
+    }
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        ck_assert_uint_eq(csum_chunk(a + 3, lens[i] - (lens[i] == LEN ? 3 : 0)),
+                          XXH3_64bits(a + 3, lens[i] - (lens[i] == LEN ? 3 : 0)));
+#if CSUM_HAVE_AVX2
+        if (__builtin_cpu_supports("avx2"))
+            ck_assert_uint_eq(csum_xxh3_avx2(a, lens[i]), XXH3_64bits(a, lens[i]));
+#endif
+    }
+    free(a);
 }
 END_TEST
 
@@ -165,6 +195,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_xxh3_vectors);
     tcase_add_test(tc, test_xxh3_strings);
+    tcase_add_test(tc, test_xxh3_avx2_matches_the_library);
     tcase_add_test(tc, test_chunk_count);
     tcase_add_test(tc, test_chunks_partial_last);
     tcase_add_test(tc, test_verify_detects_flipped_bit);

@@ -160,6 +160,26 @@ int cl_client_rpc_attr(struct dfs_client *c, uint16_t req_type, const struct buf
     return rc;
 }
 
+int cl_client_rpc_entry(struct dfs_client *c, uint16_t req_type, const struct buf *body,
+                        struct wire_attr *attr_out, struct wire_attr *parent_out)
+{
+    struct buf storage;
+    struct wire_frame reply;
+    struct wire_nn_entry_ok m;
+    int rc;
+
+    buf_init(&storage);
+    rc = dfs_rpc(c, req_type, body, &storage, &reply);
+    if (rc == 0)
+        rc = wire_nn_entry_ok_decode(reply.body, reply.hdr.body_len, &m);
+    if (rc == 0 && attr_out)
+        *attr_out = m.attr;
+    if (rc == 0 && parent_out)
+        *parent_out = m.parent;
+    buf_fini(&storage);
+    return rc;
+}
+
 /* A pooled datanode connection failed before its reply: the peer closed it while it was idle,
  * and the request can go again on a fresh connection (a timeout is not that). */
 static int cl_client_dn_should_retry(const struct cl_attempt *a, int is_pooled)

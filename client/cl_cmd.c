@@ -197,7 +197,7 @@ int cl_cmd_put(struct cl_cmd_ctx *x, uint32_t flags, int argc, char **args)
     req.name = wire_str_c(name);
     req.mode = S_IFREG | mode;
     if (rc == 0)
-        rc = dfs_create(x->c, &req, NULL, &w);
+        rc = dfs_create(x->c, &req, NULL, NULL, &w);
     if (rc == 0) {
         uint8_t *io = xmalloc(CL_CMD_IO_SIZE);
         rc = cl_cmd_put_copy(fd, w, io);
@@ -205,7 +205,7 @@ int cl_cmd_put(struct cl_cmd_ctx *x, uint32_t flags, int argc, char **args)
         int close_rc = dfs_writer_close(w);
         rc = rc < 0 ? rc : close_rc;
         if (rc < 0)
-            dfs_unlink(x->c, req.parent, name); /* best effort: no half-written file */
+            dfs_unlink(x->c, req.parent, name, NULL); /* best effort: no half-written file */
     }
     if (fd != STDIN_FILENO)
         close(fd);
@@ -318,7 +318,7 @@ int cl_cmd_mkdir(struct cl_cmd_ctx *x, uint32_t flags, int argc, char **args)
             rc = dfs_resolve_parent(x->c, args[i], &m.parent, name);
             m.name = wire_str_c(name);
             if (rc == 0)
-                rc = dfs_mkdir(x->c, &m, NULL);
+                rc = dfs_mkdir(x->c, &m, NULL, NULL);
         }
         if (rc < 0)
             status = cl_cmd_fail(x, "mkdir", args[i], rc);
@@ -336,13 +336,13 @@ static int cl_cmd_rm_one(struct cl_cmd_ctx *x, const char *path, int is_recursiv
     if (rc == 0)
         rc = dfs_lookup(x->c, parent, name, &attr);
     if (rc == 0 && !S_ISDIR(attr.mode))
-        return dfs_unlink(x->c, parent, name);
+        return dfs_unlink(x->c, parent, name, NULL);
     if (rc == 0 && !is_recursive)
         return -EISDIR;
     if (rc == 0)
         rc = cl_tree_empty_dir(x->c, attr.ino);
     if (rc == 0)
-        rc = dfs_rmdir(x->c, parent, name);
+        rc = dfs_rmdir(x->c, parent, name, NULL);
     return rc;
 }
 

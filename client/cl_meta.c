@@ -18,7 +18,7 @@ static int cl_meta_name_ok(const char *name)
     return n > WIRE_NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* A request carrying {parent, name}, answered by an attr or by an empty body. */
+/* A request carrying {parent, name}, answered by an attr (out may be NULL). */
 static int cl_meta_name_rpc(struct dfs_client *c, uint16_t type, uint64_t parent,
                             const char *name, struct wire_attr *out)
 {
@@ -30,15 +30,7 @@ static int cl_meta_name_rpc(struct dfs_client *c, uint16_t type, uint64_t parent
         return rc;
     buf_init(&body);
     wire_nn_name_encode(&body, &m);
-    if (out) {
-        rc = cl_client_rpc_attr(c, type, &body, out);
-    } else {
-        struct buf storage;
-        struct wire_frame reply;
-        buf_init(&storage);
-        rc = dfs_rpc(c, type, &body, &storage, &reply);
-        buf_fini(&storage);
-    }
+    rc = cl_client_rpc_attr(c, type, &body, out);
     buf_fini(&body);
     return rc;
 }
@@ -49,14 +41,16 @@ int dfs_lookup(struct dfs_client *c, uint64_t parent, const char *name, struct w
     return cl_meta_name_rpc(c, WIRE_NN_LOOKUP, parent, name, out);
 }
 
-int dfs_unlink(struct dfs_client *c, uint64_t parent, const char *name)
+int dfs_unlink(struct dfs_client *c, uint64_t parent, const char *name,
+               struct wire_attr *parent_out)
 {
-    return cl_meta_name_rpc(c, WIRE_NN_UNLINK, parent, name, NULL);
+    return cl_meta_name_rpc(c, WIRE_NN_UNLINK, parent, name, parent_out);
 }
 
-int dfs_rmdir(struct dfs_client *c, uint64_t parent, const char *name)
+int dfs_rmdir(struct dfs_client *c, uint64_t parent, const char *name,
+              struct wire_attr *parent_out)
 {
-    return cl_meta_name_rpc(c, WIRE_NN_RMDIR, parent, name, NULL);
+    return cl_meta_name_rpc(c, WIRE_NN_RMDIR, parent, name, parent_out);
 }
 
 int dfs_getattr(struct dfs_client *c, uint64_t ino, struct wire_attr *out)
@@ -84,7 +78,8 @@ int dfs_setattr(struct dfs_client *c, const struct wire_nn_setattr *req, struct 
     return rc;
 }
 
-int dfs_mkdir(struct dfs_client *c, const struct wire_nn_mkdir *req, struct wire_attr *out)
+int dfs_mkdir(struct dfs_client *c, const struct wire_nn_mkdir *req, struct wire_attr *out,
+              struct wire_attr *parent_out)
 {
     struct buf body;
     int rc;
@@ -95,7 +90,7 @@ int dfs_mkdir(struct dfs_client *c, const struct wire_nn_mkdir *req, struct wire
         return -ENAMETOOLONG;
     buf_init(&body);
     wire_nn_mkdir_encode(&body, req);
-    rc = cl_client_rpc_attr(c, WIRE_NN_MKDIR, &body, out);
+    rc = cl_client_rpc_entry(c, WIRE_NN_MKDIR, &body, out, parent_out);
     buf_fini(&body);
     return rc;
 }

@@ -20,7 +20,7 @@ static int cl_tree_mkdir_one(struct dfs_client *c, uint64_t parent, const char *
     int rc = dfs_lookup(c, parent, name, attr);
 
     if (rc == -ENOENT) {
-        rc = dfs_mkdir(c, &m, attr);
+        rc = dfs_mkdir(c, &m, attr, NULL);
         if (rc == -EEXIST) /* created concurrently */
             rc = dfs_lookup(c, parent, name, attr);
     }
@@ -82,9 +82,9 @@ static int cl_tree_remove_entry(struct dfs_client *c, uint64_t ino,
     int rc;
 
     if (!t->is_dir)
-        return dfs_unlink(c, ino, t->name);
+        return dfs_unlink(c, ino, t->name, NULL);
     rc = cl_tree_empty_at(c, t->ino, depth + 1);
-    return rc < 0 ? rc : dfs_rmdir(c, ino, t->name);
+    return rc < 0 ? rc : dfs_rmdir(c, ino, t->name, NULL);
 }
 
 static int cl_tree_empty_at(struct dfs_client *c, uint64_t ino, uint32_t depth)

@@ -73,7 +73,7 @@ static int cl_writer_new(struct dfs_client *c, const struct wire_attr *attr,
 }
 
 int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wire_attr *attr_out,
-               struct dfs_writer **out)
+               struct wire_attr *parent_out, struct dfs_writer **out)
 {
     struct wire_attr attr;
     struct buf body;
@@ -87,7 +87,7 @@ int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wi
     m.flags |= WIRE_CREATE_NO_LEASE; /* an empty file then needs no NN_COMPLETE */
     buf_init(&body);
     wire_nn_create_encode(&body, &m);
-    rc = cl_client_rpc_attr(c, WIRE_NN_CREATE, &body, &attr);
+    rc = cl_client_rpc_entry(c, WIRE_NN_CREATE, &body, &attr, parent_out);
     buf_fini(&body);
     if (rc == 0)
         rc = cl_writer_new(c, &attr, out);

@@ -43,9 +43,14 @@ int dfs_rpc(struct dfs_client *c, uint16_t req_type, const struct buf *body, str
 int dfs_lookup(struct dfs_client *c, uint64_t parent, const char *name, struct wire_attr *out);
 int dfs_getattr(struct dfs_client *c, uint64_t ino, struct wire_attr *out);
 int dfs_setattr(struct dfs_client *c, const struct wire_nn_setattr *req, struct wire_attr *out);
-int dfs_mkdir(struct dfs_client *c, const struct wire_nn_mkdir *req, struct wire_attr *out);
-int dfs_unlink(struct dfs_client *c, uint64_t parent, const char *name);
-int dfs_rmdir(struct dfs_client *c, uint64_t parent, const char *name);
+/* mkdir, unlink and rmdir (and dfs_create) also give the directory's attributes after the
+ * change in *parent_out (may be NULL): the namenode sends them with its answer. */
+int dfs_mkdir(struct dfs_client *c, const struct wire_nn_mkdir *req, struct wire_attr *out,
+              struct wire_attr *parent_out);
+int dfs_unlink(struct dfs_client *c, uint64_t parent, const char *name,
+               struct wire_attr *parent_out);
+int dfs_rmdir(struct dfs_client *c, uint64_t parent, const char *name,
+              struct wire_attr *parent_out);
 int dfs_rename(struct dfs_client *c, const struct wire_nn_rename *req);
 int dfs_statfs(struct dfs_client *c, struct wire_nn_statfs_ok *out);
 
@@ -66,9 +71,10 @@ int dfs_resolve_parent(struct dfs_client *c, const char *path, uint64_t *parent_
 /* ---- writing ---- */
 /* Creates a new file and returns a writer positioned at offset 0 holding the file's lease.
  * req->block_size / replication of 0 take the cluster defaults. Errors: -EEXIST, -ENOENT,
- * -ENOTDIR, transport errors. *attr_out (may be NULL) gets the new file's attributes. */
+ * -ENOTDIR, transport errors. *attr_out (may be NULL) gets the new file's attributes,
+ * *parent_out (may be NULL) its directory's after the create. */
 int dfs_create(struct dfs_client *c, const struct wire_nn_create *req, struct wire_attr *attr_out,
-               struct dfs_writer **out);
+               struct wire_attr *parent_out, struct dfs_writer **out);
 /* Opens an existing file for writing (flags: WIRE_OPEN_TRUNC and/or WIRE_OPEN_APPEND). The
  * writer's position is the file's size after the open. The lease is taken with the first
  * block written, so a writer that writes nothing changes nothing. Errors: -ERR_LEASE (TRUNC

@@ -256,6 +256,18 @@ void wire_attr_encode(struct buf *b, const struct wire_attr *m)
 }
 WIRE_DECODER(attr)
 
+void wire_nn_entry_ok_encode(struct buf *b, const struct wire_nn_entry_ok *m)
+{
+    attr_put(b, &m->attr);
+    attr_put(b, &m->parent);
+}
+static void nn_entry_ok_get(struct cur *c, struct wire_nn_entry_ok *m)
+{
+    attr_get(c, &m->attr);
+    attr_get(c, &m->parent);
+}
+WIRE_DECODER(nn_entry_ok)
+
 void wire_nn_ino_encode(struct buf *b, const struct wire_nn_ino *m)
 {
     buf_put_u64(b, m->ino);

@@ -201,6 +201,12 @@ struct wire_nn_rename {
     struct wire_str new_name;
     uint32_t flags;
 };
+/* The answer to a new name (NN_CREATE_OK, NN_MKDIR_OK): the new inode, and its directory's
+ * attributes after the change, so that the client need not ask for them again. */
+struct wire_nn_entry_ok {
+    struct wire_attr attr;
+    struct wire_attr parent;
+};
 struct wire_nn_readdir {
     uint64_t ino;
     struct wire_str after; /* entries strictly after this name; empty: from the start */
@@ -380,6 +386,7 @@ WIRE_CODEC(nn_mkdir)
 WIRE_CODEC(nn_create)
 WIRE_CODEC(nn_open)
 WIRE_CODEC(nn_rename)
+WIRE_CODEC(nn_entry_ok)
 WIRE_CODEC(nn_readdir)
 WIRE_CODEC(nn_statfs_ok)
 WIRE_CODEC(nn_add_block)

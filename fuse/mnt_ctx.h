@@ -8,11 +8,13 @@
 #include <stdint.h>
 
 #include "dfs.h"
+#include "mnt_dattr.h"
 #include "mnt_file.h"
 
 struct mnt_ctx {
     struct dfs_client *client; /* owned by main(); set before the session loop starts */
     struct mnt_files files;    /* files this mount has open for writing */
+    struct mnt_dattr dattr;    /* directories this mount just changed */
     double timeout_s;          /* entry and attribute cache timeout given to the kernel */
 };
 

@@ -64,9 +64,14 @@ static int mnt_io_create_new(struct mnt_ctx *ctx, const struct mnt_new *req,
                                .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
                                .gid = req->gid};
 
+    struct wire_attr dir;
+
     if (req->open_flags & O_EXCL)
         c.flags = WIRE_CREATE_EXCL;
-    return mnt_io_errno(dfs_create(ctx->client, &c, a, w));
+    int rc = mnt_io_errno(dfs_create(ctx->client, &c, a, &dir, w));
+    if (rc == 0)
+        mnt_meta_dir_changed(ctx, &dir);
+    return rc;
 }
 
 /* The name appeared between the kernel's lookup and our create: open it as open(2) would. */

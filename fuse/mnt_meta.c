@@ -42,8 +42,23 @@ static void mnt_meta_adjust(struct mnt_ctx *ctx, struct wire_attr *a)
     }
 }
 
+uint64_t mnt_meta_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir)
+{
+    mnt_dattr_put(&ctx->dattr, dir, mnt_meta_mono_ms());
+}
+
 int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
 {
+    if (mnt_dattr_get(&ctx->dattr, ino, mnt_meta_mono_ms(), out))
+        return 0; /* a directory this mount just changed, as the change's answer left it */
     int rc = dfs_getattr(ctx->client, ino, out);
 
     if (rc < 0)
@@ -126,6 +141,8 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr,
     }
     if (req.valid != 0) {
         rc = mnt_meta_errno(dfs_setattr(ctx->client, &req, &a));
+        if (rc == 0 && S_ISDIR(a.mode))
+            mnt_meta_dir_changed(ctx, &a);
         if (rc == 0)
             mnt_meta_adjust(ctx, &a);
     } else {
@@ -143,16 +160,17 @@ int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
                                .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
                                .gid = req->gid, .flags = WIRE_CREATE_EXCL};
     struct dfs_writer *w;
-    struct wire_attr a;
+    struct wire_attr a, dir;
     int rc = mnt_meta_check_name(req->name);
 
     if (rc < 0)
         return rc;
     if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
         return -EPERM; /* no devices, fifos or sockets in dfs */
-    rc = dfs_create(ctx->client, &c, &a, &w);
+    rc = dfs_create(ctx->client, &c, &a, &dir, &w);
     if (rc < 0)
         return mnt_meta_errno(rc);
+    mnt_meta_dir_changed(ctx, &dir);
     rc = dfs_writer_close(w); /* commit the empty file and release its lease */
     if (rc < 0)
         return mnt_meta_errno(rc);
@@ -165,30 +183,41 @@ int mnt_meta_mkdir(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
     struct wire_nn_mkdir m = {.parent = req->parent, .name = wire_str_c(req->name),
                               .mode = S_IFDIR | (req->mode & 07777), .uid = req->uid,
                               .gid = req->gid};
-    struct wire_attr a;
+    struct wire_attr a, dir;
     int rc = mnt_meta_check_name(req->name);
 
     if (rc < 0)
         return rc;
-    rc = dfs_mkdir(ctx->client, &m, &a);
+    rc = dfs_mkdir(ctx->client, &m, &a, &dir);
     if (rc < 0)
         return mnt_meta_errno(rc);
+    mnt_meta_dir_changed(ctx, &dir);
     mnt_attr_to_entry(&a, ctx->timeout_s, e);
     return 0;
 }
 
 int mnt_meta_unlink(struct mnt_ctx *ctx, uint64_t parent, const char *name)
 {
+    struct wire_attr dir;
     int rc = mnt_meta_check_name(name);
 
-    return rc < 0 ? rc : mnt_meta_errno(dfs_unlink(ctx->client, parent, name));
+    if (rc == 0)
+        rc = mnt_meta_errno(dfs_unlink(ctx->client, parent, name, &dir));
+    if (rc == 0)
+        mnt_meta_dir_changed(ctx, &dir);
+    return rc;
 }
 
 int mnt_meta_rmdir(struct mnt_ctx *ctx, uint64_t parent, const char *name)
 {
+    struct wire_attr dir;
     int rc = mnt_meta_check_name(name);
 
-    return rc < 0 ? rc : mnt_meta_errno(dfs_rmdir(ctx->client, parent, name));
+    if (rc == 0)
+        rc = mnt_meta_errno(dfs_rmdir(ctx->client, parent, name, &dir));
+    if (rc == 0)
+        mnt_meta_dir_changed(ctx, &dir);
+    return rc;
 }
 
 int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
@@ -202,7 +231,12 @@ int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
         rc = mnt_meta_check_name(req->name);
     if (rc == 0)
         rc = mnt_meta_check_name(req->new_name);
-    return rc < 0 ? rc : mnt_meta_errno(dfs_rename(ctx->client, &r));
+    if (rc < 0)
+        return rc;
+    /* The answer has no attributes: both directories go back to the namenode's word. */
+    mnt_dattr_forget(&ctx->dattr, req->parent);
+    mnt_dattr_forget(&ctx->dattr, req->new_parent);
+    return mnt_meta_errno(dfs_rename(ctx->client, &r));
 }
 
 int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out)

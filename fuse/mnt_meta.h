@@ -37,8 +37,13 @@ struct mnt_rename {
 
 /* -ENAMETOOLONG for a name longer than WIRE_NAME_MAX, -EINVAL for an empty one. */
 int mnt_meta_check_name(const char *name);
+/* Monotonic milliseconds, for mnt_dattr's expiry. */
+uint64_t mnt_meta_mono_ms(void);
+/* Keeps the attributes a change's answer gave for its directory (see mnt_dattr.h). */
+void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir);
 /* Attributes of ino as this mount sees them: sizes include data written but not yet
- * committed by this mount's writers. */
+ * committed by this mount's writers; a directory this mount just changed, as the change's
+ * answer left it. */
 int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out);
 /* dfs_lookup + entry. */
 int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,

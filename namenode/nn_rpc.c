@@ -74,6 +74,21 @@ static int reply_attr(struct nn_state *st, uint64_t ino, struct buf *out)
     return 0;
 }
 
+/* A new name's inode and its directory after the change. */
+static int reply_entry(struct nn_state *st, uint64_t ino, uint64_t parent, struct buf *out)
+{
+    const struct nn_inode *in = nn_ns_get(&st->ns, ino);
+    const struct nn_inode *dir = nn_ns_get(&st->ns, parent);
+    struct wire_nn_entry_ok m;
+
+    if (!in || !dir)
+        return -ENOENT;
+    nn_ns_attr(in, &m.attr);
+    nn_ns_attr(dir, &m.parent);
+    wire_nn_entry_ok_encode(out, &m);
+    return 0;
+}
+
 static int need_client(const struct nn_session *s)
 {
     return s->kind == WIRE_NODE_CLIENT ? 0 : -ERR_PROTO;
@@ -309,7 +324,7 @@ static int h_mkdir(struct nn_state *st, struct nn_session *s, const struct wire_
     op.uid = m.uid;
     op.gid = m.gid;
     int rc = apply_logged(st, &op, &res);
-    return rc < 0 ? rc : reply_attr(st, res.ino, out);
+    return rc < 0 ? rc : reply_entry(st, res.ino, m.parent, out);
 }
 
 static int h_create(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
@@ -334,7 +349,7 @@ static int h_create(struct nn_state *st, struct nn_session *s, const struct wire
     if (op.replication > NN_LOCS_MAX || op.block_size > (1ULL << 31))
         return -EINVAL;
     int rc = apply_logged(st, &op, &res);
-    return rc < 0 ? rc : reply_attr(st, res.ino, out);
+    return rc < 0 ? rc : reply_entry(st, res.ino, m.parent, out);
 }
 
 static int h_open(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
@@ -357,7 +372,7 @@ static int h_open(struct nn_state *st, struct nn_session *s, const struct wire_f
 }
 
 static int name_op(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
-                   uint8_t kind)
+                   uint8_t kind, struct buf *out)
 {
     struct wire_nn_name m;
     struct nn_op op;
@@ -367,19 +382,20 @@ static int name_op(struct nn_state *st, struct nn_session *s, const struct wire_
     op_init(st, s, &op, kind);
     op.parent = m.parent;
     wire_str_copy(m.name, op.name, sizeof(op.name));
-    return apply_logged(st, &op, &res);
+    int rc = apply_logged(st, &op, &res);
+    return rc < 0 ? rc : reply_attr(st, m.parent, out); /* the directory after the change */
 }
 
 static int h_unlink(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
                     struct buf *out)
 {
-    return name_op(st, s, f, NN_OP_UNLINK);
+    return name_op(st, s, f, NN_OP_UNLINK, out);
 }
 
 static int h_rmdir(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
                    struct buf *out)
 {
-    return name_op(st, s, f, NN_OP_RMDIR);
+    return name_op(st, s, f, NN_OP_RMDIR, out);
 }
 
 static int h_rename(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,

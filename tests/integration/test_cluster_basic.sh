@@ -116,6 +116,26 @@ dfs stat /cli/moved >/dev/null 2>&1 && fail "dfs rm did not remove the file"
 dfs rm -r /cli
 out="$(dfs ls /)"
 grep -qw cli <<<"$out" && fail "dfs rm -r did not remove /cli: $out"
+# After a change in a directory the mount answers the directory's attributes from the change's
+# answer instead of asking again: they must be the namenode's, as a later fresh look shows
+# (mtime to the millisecond, and nlink after mkdir and rmdir).
+mkdir "$IT_MNT/dattr"
+dir_attrs() { stat -c '%.3Y %.3Z %h' "$IT_MNT/dattr"; }
+for step in "touch $IT_MNT/dattr/a" "mkdir $IT_MNT/dattr/sub" "rm $IT_MNT/dattr/a" \
+    "rmdir $IT_MNT/dattr/sub"; do
+    before="$(dir_attrs)"
+    $step
+    now="$(dir_attrs)"
+    [ "$now" != "$before" ] || fail "after '$step' the directory's attributes did not change"
+    sleep 1.2 # past the attribute timeout: the next stat asks the namenode
+    [ "$(dir_attrs)" = "$now" ] || fail "after '$step': '$now' then '$(dir_attrs)' from the namenode"
+done
+[ "$(stat -c %h "$IT_MNT/dattr")" = 2 ] || fail "nlink of an empty directory"
+rmdir "$IT_MNT/dattr"
+# A listing asks the namenode; attributes and names the mount saw may stay cached for the
+# attribute timeout (1 s; this mount created a file in /cli a moment ago).
+ls "$IT_MNT" | grep -qx cli && fail "mount still lists /cli"
+sleep 1.2
 [ ! -e "$IT_MNT/cli" ] || fail "mount still shows /cli"
 dfs get /no/such/file "$IT_TMP/none" 2>/dev/null && fail "dfs get of a missing file succeeded"
 

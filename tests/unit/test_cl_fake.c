@@ -193,8 +193,9 @@ static int fake_dispatch_nn(struct fake_conn *c, const struct wire_frame *fr)
             return -EEXIST;
         f->has_file = 1;
         f->is_open = !(m.flags & WIRE_CREATE_NO_LEASE);
-        a = fake_attr(f, FILE_INO);
-        wire_attr_encode(&c->out, &a);
+        struct wire_nn_entry_ok e = { .attr = fake_attr(f, FILE_INO),
+                                      .parent = fake_attr(f, 1) };
+        wire_nn_entry_ok_encode(&c->out, &e);
         return 0;
     }
     case WIRE_DN_SYNC: {
@@ -333,7 +334,7 @@ START_TEST(test_cl_fake_write_flush_append_then_read_back)
     ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
     ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
     struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
-    ck_assert_int_eq(dfs_create(c, &req, NULL, &w), 0);
+    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
     ck_assert_int_eq(dfs_writer_write(w, data, 10, 5), -EOPNOTSUPP);
     size_t off = 0;
     for (size_t step = 1; off < FIRST; step = step * 3 + 1) { /* uneven write sizes */
@@ -390,7 +391,7 @@ START_TEST(test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_compl
     ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
     ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
     struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
-    ck_assert_int_eq(dfs_create(c, &req, NULL, &w), 0);
+    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
     ck_assert_int_eq(f->is_open, 0); /* created without a lease */
     ck_assert_int_eq(dfs_writer_flush(w), 0);
     ck_assert_int_eq(f->completes, 0); /* nothing was written: nothing to commit */

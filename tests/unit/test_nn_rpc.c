@@ -221,12 +221,22 @@ static uint16_t dn_blocks(struct nn_session *s, uint16_t type, uint8_t flags,
 }
 
 /* NN_CREATE in parent; returns the status and the new inode in *ino. */
+/* A new name's answer carries its directory as the change left it: changed in the same
+ * millisecond as the new inode was made. */
+static void check_parent_after(const struct wire_nn_entry_ok *e, uint64_t parent)
+{
+    ck_assert_uint_eq(e->parent.ino, parent);
+    ck_assert(S_ISDIR(e->parent.mode));
+    ck_assert_uint_eq(e->parent.mtime_ms, e->attr.ctime_ms);
+    ck_assert_uint_eq(e->parent.ctime_ms, e->attr.ctime_ms);
+}
+
 static uint16_t create(struct nn_session *s, uint64_t parent, const char *name, uint64_t *ino)
 {
     struct wire_nn_create m = { .parent = parent, .name = wire_str_c(name), .mode = 0644 };
     struct buf b;
     struct reply r;
-    struct wire_attr a;
+    struct wire_nn_entry_ok e;
 
     buf_init(&b);
     wire_nn_create_encode(&b, &m);
@@ -234,7 +244,9 @@ static uint16_t create(struct nn_session *s, uint64_t parent, const char *name, 
     buf_fini(&b);
     uint16_t status = r.hdr.status;
     if (status == 0) {
-        ck_assert_int_eq(wire_attr_decode(r.body, r.hdr.body_len, &a), 0);
+        ck_assert_int_eq(wire_nn_entry_ok_decode(r.body, r.hdr.body_len, &e), 0);
+        check_parent_after(&e, parent);
+        const struct wire_attr a = e.attr;
         ck_assert_uint_eq(a.mode, S_IFREG | 0644);
         ck_assert_uint_eq(a.is_open, 1);
         ck_assert_uint_eq(a.block_size, BS); /* cluster defaults */
@@ -250,7 +262,7 @@ static uint16_t mkdir_(struct nn_session *s, uint64_t parent, const char *name, 
     struct wire_nn_mkdir m = { .parent = parent, .name = wire_str_c(name), .mode = 0755 };
     struct buf b;
     struct reply r;
-    struct wire_attr a;
+    struct wire_nn_entry_ok e;
 
     buf_init(&b);
     wire_nn_mkdir_encode(&b, &m);
@@ -258,7 +270,9 @@ static uint16_t mkdir_(struct nn_session *s, uint64_t parent, const char *name, 
     buf_fini(&b);
     uint16_t status = r.hdr.status;
     if (status == 0) {
-        ck_assert_int_eq(wire_attr_decode(r.body, r.hdr.body_len, &a), 0);
+        ck_assert_int_eq(wire_nn_entry_ok_decode(r.body, r.hdr.body_len, &e), 0);
+        check_parent_after(&e, parent);
+        const struct wire_attr a = e.attr;
         ck_assert_uint_eq(a.mode, S_IFDIR | 0755);
         if (ino)
             *ino = a.ino;
@@ -316,15 +330,26 @@ static void get_blocks(struct nn_session *s, uint64_t ino, struct reply *r,
     ck_assert_int_eq(wire_nn_get_blocks_ok_decode(r->body, r->hdr.body_len, ok), 0);
 }
 
+/* A {parent, name} request; a successful UNLINK or RMDIR answers with the directory's
+ * attributes after the change. */
 static uint16_t name_req(struct nn_session *s, uint16_t type, uint64_t parent, const char *name)
 {
     struct wire_nn_name m = { .parent = parent, .name = wire_str_c(name) };
+    struct wire_attr a;
+    struct reply r;
     struct buf b;
 
     buf_init(&b);
     wire_nn_name_encode(&b, &m);
-    uint16_t status = call_status(s, type, &b);
+    call(s, type, &b, &r);
     buf_fini(&b);
+    uint16_t status = r.hdr.status;
+    if (status == 0 && (type == WIRE_NN_UNLINK || type == WIRE_NN_RMDIR)) {
+        ck_assert_int_eq(wire_attr_decode(r.body, r.hdr.body_len, &a), 0);
+        ck_assert_uint_eq(a.ino, parent);
+        ck_assert(S_ISDIR(a.mode));
+    }
+    reply_fini(&r);
     return status;
 }
 

@@ -1,0 +1,44 @@
+/* mnt_dattr: the attributes of directories this mount just changed, as the namenode answered
+ * the change (create, mknod, mkdir, unlink, rmdir, setattr).
+ *
+ * The kernel drops a directory's cached attributes whenever a name in it changes, and with
+ * default_permissions it asks for them again before the next lookup in that directory: one
+ * namenode round trip more per `touch`. Served from here for ttl_ms (the attribute timeout the
+ * kernel itself applies), they are as fresh as the kernel's own cache would have been: changes
+ * by other clients show within the same timeout. A rename's answer carries no attributes, so
+ * it forgets both directories. An older answer never replaces a newer one (by ctime), since
+ * concurrent changes in one directory can be answered in any order.
+ *
+ * Direct-mapped by inode number (a collision evicts); times come in as arguments. Thread-safe. */
+#ifndef DFS_MNT_DATTR_H
+#define DFS_MNT_DATTR_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+enum { MNT_DATTR_SLOTS = 256 };
+
+struct mnt_dattr_slot {
+    uint64_t ino; /* 0: empty */
+    uint64_t expires_ms;
+    struct wire_attr attr;
+};
+
+struct mnt_dattr {
+    pthread_mutex_t mu;
+    uint64_t ttl_ms;
+    struct mnt_dattr_slot slots[MNT_DATTR_SLOTS]; /* guarded by mu */
+};
+
+void mnt_dattr_init(struct mnt_dattr *d, uint64_t ttl_ms);
+void mnt_dattr_fini(struct mnt_dattr *d);
+/* Keeps a directory's attributes (anything else is ignored) until now_ms + ttl_ms. */
+void mnt_dattr_put(struct mnt_dattr *d, const struct wire_attr *a, uint64_t now_ms);
+/* The kept attributes of ino if they have not expired at now_ms. */
+bool mnt_dattr_get(struct mnt_dattr *d, uint64_t ino, uint64_t now_ms, struct wire_attr *out);
+void mnt_dattr_forget(struct mnt_dattr *d, uint64_t ino);
+
+#endif

@@ -108,14 +108,15 @@ START_TEST(test_chunk_count)
 }
 END_TEST
 
-/* 3 full chunks and a partial one of 1000 bytes. */
+/* 3 full chunks and a partial one of 1000 bytes, plus one byte more in the buffer for the
+ * test that the partial chunk's checksum differs from one over 1001 bytes. */
 enum { DATA_LEN = 3 * CSUM_CHUNK_SIZE + 1000, DATA_CHUNKS = 4 };
 
 static uint8_t *data_new(void)
 {
-    uint8_t *d = malloc(DATA_LEN);
+    uint8_t *d = malloc(DATA_LEN + 1);
     ck_assert_ptr_nonnull(d);
-    for (size_t i = 0; i < DATA_LEN; i++)
+    for (size_t i = 0; i < DATA_LEN + 1; i++)
         d[i] = (uint8_t)((i * 2654435761u) >> 13);
     return d;
 }

@@ -95,13 +95,21 @@ static int bench_rpc(int fd, uint64_t *req_id, struct buf *req, size_t start, ui
     return rc;
 }
 
+/* One request; *attr (may be NULL) gets the attributes of the answer: the new inode's for a
+ * create or mkdir (whose answers carry the directory's too). */
 static int bench_call(struct bench_thread *t, size_t start, uint16_t type, struct wire_attr *attr)
 {
     struct wire_frame reply;
+    struct wire_nn_entry_ok e;
     int rc = bench_rpc(t->fd, &t->req_id, &t->req, start, type, &t->storage, &reply);
 
-    if (rc == 0 && attr)
-        rc = wire_attr_decode(reply.body, reply.hdr.body_len, attr);
+    if (rc < 0 || !attr)
+        return rc;
+    if (type != WIRE_NN_CREATE && type != WIRE_NN_MKDIR)
+        return wire_attr_decode(reply.body, reply.hdr.body_len, attr);
+    rc = wire_nn_entry_ok_decode(reply.body, reply.hdr.body_len, &e);
+    if (rc == 0)
+        *attr = e.attr;
     return rc;
 }
 

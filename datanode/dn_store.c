@@ -633,8 +633,13 @@ void dn_store_read_close(struct dn_reader *rd)
 int dn_store_delete_files(const struct dn_store *s, struct wire_blk blk, uint64_t *len)
 {
     uint64_t gen;
-    int rc = dn_store_find(s, blk.id, &gen);
+    /* The exact generation first: no directory scan (after a cache drop that scan alone is
+     * a disk read per delete). Only when it is not here, look for an older one. */
+    int rc = dn_store_unlink_files(s, blk, len);
 
+    if (rc != -ENOENT)
+        return rc;
+    rc = dn_store_find(s, blk.id, &gen);
     if (rc < 0)
         return rc;
     if (gen > blk.gen)

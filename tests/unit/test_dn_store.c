@@ -191,6 +191,12 @@ START_TEST(test_dn_store_delete_and_generations)
     ck_assert_int_eq(dn_store_delete(&s, blk), 0);
     ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), -ERR_NO_BLOCK);
     ck_assert_uint_eq(s.used_bytes, 0);
+    /* A delete of a newer generation removes an older one stored here. */
+    put_replica(&s, (struct wire_blk){ 0x503, 1 });
+    ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x503, 4 }), 0);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x503, 1 }, &rd), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x503, 4 }), -ERR_NO_BLOCK);
+    ck_assert_uint_eq(s.used_bytes, 0);
     dn_store_close(&s);
 }
 END_TEST

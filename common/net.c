@@ -22,8 +22,12 @@ static ssize_t net_read_into(evutil_socket_t fd, struct evbuffer *in, size_t wan
 
     if (n <= 0)
         return -1;
-    for (int i = 0; i < n; i++)
-        io[i] = (struct iovec){ .iov_base = v[i].iov_base, .iov_len = v[i].iov_len };
+    size_t room = want; /* the space reserved can be larger than asked for */
+    for (int i = 0; i < n; i++) {
+        size_t len = v[i].iov_len < room ? v[i].iov_len : room;
+        io[i] = (struct iovec){ .iov_base = v[i].iov_base, .iov_len = len };
+        room -= len;
+    }
     ssize_t r;
     do {
         r = readv(fd, io, n);
@@ -93,6 +97,25 @@ void net_send_buf(struct bufferevent *bev, struct buf *b)
     if (b->len)
         bufferevent_write(bev, b->data, b->len);
     buf_reset(b);
+}
+
+void net_flush(struct bufferevent *bev)
+{
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+
+    if (fd < 0 || evbuffer_get_length(out) == 0)
+        return;
+    /* A bufferevent keeps the start of its output frozen outside its own writes. */
+    evbuffer_unfreeze(out, 1);
+    evbuffer_write(out, fd); /* what the socket does not take now, the bufferevent sends */
+    evbuffer_freeze(out, 1);
+}
+
+void net_send_now(struct bufferevent *bev, struct buf *b)
+{
+    net_send_buf(bev, b);
+    net_flush(bev);
 }
 
 static int net_resolve(const char *host, uint16_t port, int passive, struct addrinfo **out)

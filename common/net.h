@@ -28,6 +28,13 @@ void net_frame_drain(struct evbuffer *in, const struct wire_frame *f);
 size_t net_read_more(struct bufferevent *bev, size_t in_max, size_t max_call);
 /* Queues b's bytes on bev and empties b. */
 void net_send_buf(struct bufferevent *bev, struct buf *b);
+/* Writes what bev has queued to its socket now, as far as the socket takes it without
+ * blocking; the bufferevent sends the rest (and reports any error) as usual. A socket
+ * bufferevent sends only when the loop next finds the socket writable: one more turn of the
+ * loop, and its epoll_wait, before every reply. Plain socket bufferevents only. */
+void net_flush(struct bufferevent *bev);
+/* net_send_buf(), then net_flush(). */
+void net_send_now(struct bufferevent *bev, struct buf *b);
 /* Listens on host:port (port 0 picks one). Returns NULL with a message in err on failure. */
 struct evconnlistener *net_listen(struct event_base *base, const char *host, uint16_t port,
                                   evconnlistener_cb cb, void *arg, char *err, size_t errlen);

@@ -26,7 +26,7 @@
 void dn_conn_reply_empty(struct dn_conn *c, uint16_t type, uint64_t req_id, int rc)
 {
     wire_frame_empty(&c->out, type, req_id, err_to_wire(rc));
-    net_send_buf(c->bev, &c->out);
+    net_send_now(c->bev, &c->out);
 }
 
 void dn_conn_close_later(struct dn_conn *c)

@@ -400,7 +400,7 @@ static void dn_write_do_ack(struct dn_conn *c, const struct dn_act *a)
                  c->rbw.blk.id, a->seq, a->failed_idx, err_str(a->rc));
     wire_dn_write_ack_encode(&c->out, &ack);
     wire_frame_end(&c->out, start, WIRE_DN_WRITE_ACK, a->tag, 0);
-    net_send_buf(c->bev, &c->out);
+    net_send_now(c->bev, &c->out); /* an ack waits for nothing: it goes out now */
 }
 
 static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
@@ -413,6 +413,7 @@ static void dn_write_execute(struct dn_conn *c, const struct dn_out *out,
             ASSERT(cur != NULL);
             ASSERT(c->down != NULL);
             dn_frame_forward(cur->frame, bufferevent_get_output(c->down));
+            net_flush(c->down); /* down the pipeline before this node writes its copy */
             if (c->is_down_pooled)
                 dn_frame_forward(cur->frame, c->down_early);
             break;

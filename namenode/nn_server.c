@@ -106,7 +106,7 @@ static void nn_commit_cb(evutil_socket_t fd, short what, void *arg)
     for (struct nn_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (c->out.len)
-            net_send_buf(c->bev, &c->out);
+            net_send_now(c->bev, &c->out);
         if (c->is_closing)
             nn_conn_free(c);
     }

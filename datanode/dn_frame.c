@@ -54,18 +54,26 @@ static int dn_frame_take(struct evbuffer *in, const struct wire_hdr *hdr, struct
     return 1;
 }
 
-int dn_frame_pull(struct evbuffer *in, struct dn_frame *fr)
+/* Decodes the header at the front of in: 1, 0 if it is not all there yet, or its error. */
+static int dn_frame_peek_hdr(struct evbuffer *in, struct wire_hdr *hdr)
 {
     uint8_t raw[WIRE_HDR_LEN];
-    struct wire_hdr hdr;
-    size_t avail = evbuffer_get_length(in);
 
-    if (avail < WIRE_HDR_LEN)
+    if (evbuffer_get_length(in) < WIRE_HDR_LEN)
         return 0;
     if (evbuffer_copyout(in, raw, WIRE_HDR_LEN) != WIRE_HDR_LEN)
         return -ERR_PROTO;
-    int rc = wire_hdr_decode(raw, &hdr);
-    if (rc < 0)
+    int rc = wire_hdr_decode(raw, hdr);
+    return rc < 0 ? rc : 1;
+}
+
+int dn_frame_pull(struct evbuffer *in, struct dn_frame *fr)
+{
+    struct wire_hdr hdr;
+    size_t avail = evbuffer_get_length(in);
+    int rc = dn_frame_peek_hdr(in, &hdr);
+
+    if (rc <= 0)
         return rc;
     if (avail < WIRE_HDR_LEN + (size_t)hdr.body_len)
         return 0;
@@ -105,16 +113,11 @@ void dn_frame_forward(const struct dn_frame *fr, struct evbuffer *out)
 /* Starts a frame in rx if in begins with the header of a large one not yet complete there. */
 static int dn_frame_rx_start(struct dn_frame_rx *rx, struct evbuffer *in)
 {
-    uint8_t raw[WIRE_HDR_LEN];
     struct wire_hdr hdr;
     size_t avail = evbuffer_get_length(in);
+    int rc = dn_frame_peek_hdr(in, &hdr);
 
-    if (avail < WIRE_HDR_LEN)
-        return 0;
-    if (evbuffer_copyout(in, raw, WIRE_HDR_LEN) != WIRE_HDR_LEN)
-        return -ERR_PROTO;
-    int rc = wire_hdr_decode(raw, &hdr);
-    if (rc < 0)
+    if (rc <= 0)
         return rc;
     size_t len = WIRE_HDR_LEN + (size_t)hdr.body_len;
     if (hdr.body_len <= DN_FRAME_INPLACE_MAX || avail >= len)

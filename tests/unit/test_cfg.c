@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "check_run.h"
 
 static struct cfg cfg;
 static char err[512];
@@ -391,9 +392,5 @@ int main(void)
     tcase_add_test(tc, test_operations_doc_lists_every_key);
     tcase_add_test(tc, test_operations_doc_lists_no_other_key);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

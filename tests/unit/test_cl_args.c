@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "cl_args.h"
 
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
@@ -99,9 +100,5 @@ int main(void)
     tcase_add_test(tc, test_cl_args_command_flags);
     tcase_add_test(tc, test_cl_args_namenode_and_config_precedence);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "cl_conn.h"
 
 START_TEST(test_cl_conn_client_name_format)
@@ -116,9 +117,5 @@ int main(void)
     tcase_add_test(tc, test_cl_dn_idle_total_limit_evicts_oldest);
     tcase_add_test(tc, test_cl_dn_idle_expire);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "check_run.h"
 #include "csum.h"
 #include "dfs.h"
 #include "err.h"
@@ -420,9 +421,5 @@ int main(void)
     tcase_add_test(tc, test_cl_fake_write_flush_append_then_read_back);
     tcase_add_test(tc, test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_complete);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

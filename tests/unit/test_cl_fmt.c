@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "cl_fmt.h"
 
 static const char *str(struct buf *b)
@@ -164,9 +165,5 @@ int main(void)
     tcase_add_test(tc, test_cl_fmt_report_text_has_totals_and_sections);
     tcase_add_test(tc, test_cl_fmt_ls_long_and_stat);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "cl_path.h"
 
 static const struct {
@@ -97,9 +98,5 @@ int main(void)
     tcase_add_test(tc, test_cl_path_split_parent_and_name);
     tcase_add_test(tc, test_cl_path_basename);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

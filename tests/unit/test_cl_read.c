@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "cl_read.h"
 #include "csum.h"
 #include "err.h"
@@ -335,9 +336,5 @@ int main(void)
     tcase_add_test(tc, test_cl_read_stream_serves_a_read_behind_it_from_the_last_two_frames);
     tcase_add_test(tc, test_cl_read_near_offsets_count_as_sequential);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "cl_write.h"
 #include "csum.h"
 #include "err.h"
@@ -267,9 +268,5 @@ int main(void)
     tcase_add_test(tc, test_cl_write_size_starts_at_existing_length);
     tcase_add_test_raise_signal(tc, test_cl_write_seal_partial_packet_not_last_aborts, SIGABRT);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -7,6 +7,7 @@
 
 #include <xxhash.h>
 
+#include "check_run.h"
 #include "csum.h"
 #include "csum_avx2.h"
 #include "err.h"
@@ -204,9 +205,5 @@ int main(void)
     tcase_add_test(tc, test_verify_empty);
     tcase_add_test(tc, test_exact_chunk_multiple);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

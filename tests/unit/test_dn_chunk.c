@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "csum.h"
 #include "dn_chunk.h"
 #include "err.h"
@@ -110,9 +111,5 @@ int main(void)
     tcase_add_test(tc, test_dn_chunk_lengths);
     tcase_add_test(tc, test_dn_chunk_span_carries_whole_chunks);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "csum.h"
 #include "dn_pipe.h"
 #include "err.h"
@@ -351,9 +352,5 @@ int main(void)
     tcase_add_test(tc, test_dn_pipe_full_window_is_refused);
     tcase_add_test_raise_signal(tc, test_dn_pipe_write_done_for_unknown_seq_aborts, SIGABRT);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

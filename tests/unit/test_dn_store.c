@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "csum.h"
 #include "dn_chunk.h"
 #include "dn_deleter.h"
@@ -341,9 +342,5 @@ int main(void)
     tcase_add_test(tc, test_dn_deleter_deletes_on_its_thread_and_reports_in_order);
     tcase_add_test(tc, test_dn_deleter_stop_with_work_queued);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for common/fileio: whole-buffer writes and reads at offsets, and a read past the
  * end of the file reported as -EIO rather than as a short count. */
+#include "check_run.h"
 #include "fileio.h"
 
 #include <check.h>
@@ -69,9 +70,5 @@ int main(void)
     tcase_add_test(tc, test_fileio_read_past_the_end_is_eio);
     tcase_add_test(tc, test_fileio_errors_are_negative_errno);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "mnt_attr.h"
 
 static struct wire_attr attr_sample(uint64_t size)
@@ -211,8 +212,6 @@ int main(void)
 {
     Suite *s = suite_create("mnt_attr");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_mnt_attr_to_stat_copies_identity_and_times);
     tcase_add_loop_test(tc, test_mnt_attr_to_stat_rounds_blocks_up, 0,
@@ -228,9 +227,5 @@ int main(void)
     tcase_add_test(tc, test_mnt_attr_statfs_converts_bytes_to_blocks);
     tcase_add_test(tc, test_mnt_attr_statfs_never_reports_more_free_than_capacity);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

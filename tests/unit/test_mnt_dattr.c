@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "check_run.h"
 #include "mnt_dattr.h"
 
 static struct wire_attr dir_attr(uint64_t ino, uint64_t ctime_ms, uint32_t nlink)
@@ -93,17 +94,11 @@ int main(void)
 {
     Suite *s = suite_create("mnt_dattr");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_mnt_dattr_serves_until_expiry);
     tcase_add_test(tc, test_mnt_dattr_keeps_only_directories);
     tcase_add_test(tc, test_mnt_dattr_older_answer_does_not_replace_newer);
     tcase_add_test(tc, test_mnt_dattr_forget_and_collisions);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

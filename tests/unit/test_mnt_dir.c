@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "mnt_dir.h"
 
 enum { FAKE_MAX = 1000 };
@@ -182,8 +183,6 @@ int main(void)
 {
     Suite *s = suite_create("mnt_dir");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_loop_test(tc, test_mnt_dir_lists_every_name_once_in_order, 0, 7);
     tcase_add_test(tc, test_mnt_dir_resumes_after_deleted_names_without_repeats);
@@ -193,9 +192,5 @@ int main(void)
     tcase_add_test(tc, test_mnt_dir_empty_page_ends_the_listing);
     tcase_add_test_raise_signal(tc, test_mnt_dir_locate_of_a_dot_index_aborts, SIGABRT);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

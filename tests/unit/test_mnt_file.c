@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "err.h"
 #include "mnt_file.h"
 
@@ -228,8 +229,6 @@ int main(void)
 {
     Suite *s = suite_create("mnt_file");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_mnt_file_handles_of_one_inode_share_one_writer);
@@ -240,9 +239,5 @@ int main(void)
     tcase_add_test(tc, test_mnt_file_adopt_takes_a_created_writer);
     tcase_add_test(tc, test_mnt_file_fini_closes_writers_left_open);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

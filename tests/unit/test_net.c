@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "net.h"
 
 struct pair {
@@ -103,15 +104,9 @@ int main(void)
 {
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_net_send_now_reaches_the_peer_without_the_loop);
     tcase_add_test(tc, test_net_read_more_pulls_within_limits_and_leaves_eof);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "check_run.h"
 #include "nn_blocks.h"
 #include "nn_ns.h"
 
@@ -300,9 +301,5 @@ static Suite *nn_blocks_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(nn_blocks_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(nn_blocks_suite());
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "err.h"
 #include "nn_journal.h"
 #include "nn_ns.h"
@@ -621,9 +622,5 @@ static Suite *nn_journal_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(nn_journal_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(nn_journal_suite());
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "nn_otab.h"
 
 struct pair {
@@ -155,9 +156,5 @@ static Suite *nn_otab_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(nn_otab_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(nn_otab_suite());
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "nn_place.h"
 
 enum { NODES = 11, BLOCKS = 20000 };
@@ -191,9 +192,5 @@ static Suite *nn_place_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(nn_place_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(nn_place_suite());
 }

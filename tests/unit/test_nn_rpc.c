@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "err.h"
 #include "nn_rpc.h"
 #include "wire.h"
@@ -1054,9 +1055,5 @@ static Suite *nn_rpc_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(nn_rpc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(nn_rpc_suite());
 }

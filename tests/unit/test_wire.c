@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "check_run.h"
 #include "csum.h"
 #include "err.h"
 #include "wire.h"
@@ -1277,9 +1278,5 @@ static Suite *wire_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(wire_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(wire_suite());
 }

@@ -242,9 +242,14 @@ static int cl_writer_read_open(struct dfs_writer *w)
         return -ERR_PROTO;
     if (f.hdr.status != 0)
         return err_from_wire(f.hdr.status);
-    if (f.hdr.type != WIRE_DN_WRITE_OPEN_OK)
-        return -ERR_PROTO; /* an ack before the open's answer */
-    return 0;
+    if (f.hdr.type == WIRE_DN_WRITE_OPEN_OK)
+        return 0;
+    /* A packet failed before the pipeline answered the open: the ack carries the error. */
+    struct wire_dn_write_ack ack;
+    if (wire_dn_write_ack_decode(f.body, f.hdr.body_len, &ack) < 0 || ack.status == 0)
+        return -ERR_PROTO;
+    rc = err_from_wire(ack.status);
+    return rc < 0 ? rc : -ERR_PIPELINE;
 }
 
 /* NN_ADD_BLOCK (committing the pending block) and the pipeline of the new block. */

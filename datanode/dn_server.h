@@ -93,6 +93,7 @@ struct dn_conn {
     struct dn_frame_rx rx; /* a large frame being received straight into its block */
     /* write */
     bool has_rbw;
+    bool is_write_counted; /* in srv->active_writes: dn_write_end() is still owed */
     struct dn_rbw rbw;
     struct dn_pipe pipe;
     uint64_t open_req_id;

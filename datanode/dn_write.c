@@ -57,8 +57,11 @@ static void dn_write_end(struct dn_conn *c)
         c->has_rbw = false;
     }
     dn_write_drop_down(c);
-    ASSERT(srv->active_writes > 0);
-    srv->active_writes--;
+    if (c->is_write_counted) {
+        ASSERT(srv->active_writes > 0);
+        srv->active_writes--;
+        c->is_write_counted = false;
+    }
 }
 
 /* A write is open: its packets are taken (while OPENING, before the downstream answered). */
@@ -69,7 +72,9 @@ static bool dn_write_is_active(const struct dn_conn *c)
 
 void dn_write_abort(struct dn_conn *c)
 {
-    if (dn_write_is_active(c) || c->has_rbw)
+    /* Also after the local replica was finalized: the downstream may still be attached, and
+     * its callbacks point at this connection. */
+    if (c->is_write_counted || c->has_rbw)
         dn_write_end(c);
     if (c->down_dead) {
         bufferevent_free(c->down_dead);
@@ -317,6 +322,7 @@ int dn_write_on_open(struct dn_conn *c, const struct dn_frame *fr)
     c->has_rbw = true;
     c->open_req_id = f->hdr.req_id;
     srv->active_writes++;
+    c->is_write_counted = true;
     dn_pipe_init(&c->pipe, m.target_count > 0);
     c->state = DN_CONN_OPENING;
     if (m.target_count == 0) {

@@ -37,15 +37,18 @@ void mnt_dattr_put(struct mnt_dattr *d, const struct wire_attr *a, uint64_t now_
     pthread_mutex_unlock(&d->mu);
 }
 
-bool mnt_dattr_get(struct mnt_dattr *d, uint64_t ino, uint64_t now_ms, struct wire_attr *out)
+bool mnt_dattr_get(struct mnt_dattr *d, uint64_t ino, uint64_t now_ms, struct wire_attr *out,
+                   uint64_t *left_ms)
 {
     bool is_hit;
 
     pthread_mutex_lock(&d->mu);
     struct mnt_dattr_slot *s = mnt_dattr_slot(d, ino);
     is_hit = ino != 0 && s->ino == ino && now_ms < s->expires_ms;
-    if (is_hit)
+    if (is_hit) {
         *out = s->attr;
+        *left_ms = s->expires_ms - now_ms;
+    }
     pthread_mutex_unlock(&d->mu);
     return is_hit;
 }

@@ -37,8 +37,10 @@ void mnt_dattr_init(struct mnt_dattr *d, uint64_t ttl_ms);
 void mnt_dattr_fini(struct mnt_dattr *d);
 /* Keeps a directory's attributes (anything else is ignored) until now_ms + ttl_ms. */
 void mnt_dattr_put(struct mnt_dattr *d, const struct wire_attr *a, uint64_t now_ms);
-/* The kept attributes of ino if they have not expired at now_ms. */
-bool mnt_dattr_get(struct mnt_dattr *d, uint64_t ino, uint64_t now_ms, struct wire_attr *out);
+/* The kept attributes of ino if they have not expired at now_ms, and in *left_ms how long they
+ * still may be used (handed to the kernel as its timeout, so that nothing outlives ttl_ms). */
+bool mnt_dattr_get(struct mnt_dattr *d, uint64_t ino, uint64_t now_ms, struct wire_attr *out,
+                   uint64_t *left_ms);
 void mnt_dattr_forget(struct mnt_dattr *d, uint64_t ino);
 
 #endif

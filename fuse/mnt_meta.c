@@ -57,8 +57,6 @@ void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir)
 
 int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
 {
-    if (mnt_dattr_get(&ctx->dattr, ino, mnt_meta_mono_ms(), out))
-        return 0; /* a directory this mount just changed, as the change's answer left it */
     int rc = dfs_getattr(ctx->client, ino, out);
 
     if (rc < 0)
@@ -91,11 +89,17 @@ int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
     return 0;
 }
 
-int mnt_meta_getattr(struct mnt_ctx *ctx, uint64_t ino, struct stat *st)
+int mnt_meta_getattr(struct mnt_ctx *ctx, uint64_t ino, struct stat *st, double *timeout_s)
 {
     struct wire_attr a;
-    int rc = mnt_meta_attr(ctx, ino, &a);
+    uint64_t left_ms;
+    int rc = 0;
 
+    *timeout_s = ctx->timeout_s;
+    if (mnt_dattr_get(&ctx->dattr, ino, mnt_meta_mono_ms(), &a, &left_ms))
+        *timeout_s = (double)left_ms / 1000; /* a directory this mount just changed */
+    else
+        rc = mnt_meta_attr(ctx, ino, &a);
     if (rc < 0)
         return rc;
     mnt_attr_to_stat(&a, st);
@@ -233,10 +237,14 @@ int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
         rc = mnt_meta_check_name(req->new_name);
     if (rc < 0)
         return rc;
-    /* The answer has no attributes: both directories go back to the namenode's word. */
+    /* The answer has no attributes: both directories go back to the namenode's word (also
+     * after the rename, since a change in either answered meanwhile may have put them back). */
     mnt_dattr_forget(&ctx->dattr, req->parent);
     mnt_dattr_forget(&ctx->dattr, req->new_parent);
-    return mnt_meta_errno(dfs_rename(ctx->client, &r));
+    rc = mnt_meta_errno(dfs_rename(ctx->client, &r));
+    mnt_dattr_forget(&ctx->dattr, req->parent);
+    mnt_dattr_forget(&ctx->dattr, req->new_parent);
+    return rc;
 }
 
 int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out)

@@ -42,13 +42,13 @@ uint64_t mnt_meta_mono_ms(void);
 /* Keeps the attributes a change's answer gave for its directory (see mnt_dattr.h). */
 void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir);
 /* Attributes of ino as this mount sees them: sizes include data written but not yet
- * committed by this mount's writers; a directory this mount just changed, as the change's
- * answer left it. */
+ * committed by this mount's writers. */
 int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out);
 /* dfs_lookup + entry. */
 int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
                     struct fuse_entry_param *e);
-int mnt_meta_getattr(struct mnt_ctx *ctx, uint64_t ino, struct stat *st);
+/* getattr: *timeout_s is how long the kernel may keep the answer. */
+int mnt_meta_getattr(struct mnt_ctx *ctx, uint64_t ino, struct stat *st, double *timeout_s);
 /* Applies a FUSE setattr. A size change goes through this mount's writer of ino if there is
  * one (mnt_file_truncate), else to the namenode: 0 and the current size work, any other size
  * is -EOPNOTSUPP in this version. */

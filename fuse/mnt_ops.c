@@ -87,13 +87,14 @@ static void mnt_ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 {
     struct mnt_ctx *ctx = mnt_ops_ctx(req);
     struct stat st;
-    int rc = mnt_meta_getattr(ctx, ino, &st);
+    double timeout_s;
+    int rc = mnt_meta_getattr(ctx, ino, &st, &timeout_s);
 
     (void)fi;
     if (rc < 0)
         fuse_reply_err(req, -rc);
     else
-        fuse_reply_attr(req, &st, ctx->timeout_s);
+        fuse_reply_attr(req, &st, timeout_s);
 }
 
 static void mnt_ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,

@@ -729,6 +729,28 @@ static void test_packets_follow_open(struct test_env *env, const uint8_t *data,
     check_read_back(env, blk, data + 3, len, got_buf);
 }
 
+/* The client sends a small block's open and its only (LAST) packet and hangs up at once, many
+ * times: the first node finalizes its replica while its downstream has not answered yet, then
+ * loses the client. It must drop that downstream with the connection (its answers arriving
+ * later must not reach freed memory) and stay up; a write afterwards works on every node. */
+static void test_client_gone_behind_last(struct test_env *env, const uint8_t *data,
+                                         uint8_t *got_buf)
+{
+    const int down[] = { 1, 2 };
+
+    for (uint64_t i = 0; i < 40; i++) {
+        int fd = dn_dial(env, 0);
+        write_open_send(env, fd, (struct wire_blk){ 0x6b00 + i, 1 }, down, 2);
+        send_pkts(fd, data + i, 4096 + i);
+        close(fd);
+    }
+    usleep(300 * 1000);
+    for (int i = 0; i < NODES; i++)
+        CHECK(kill(env->pids[i], 0) == 0);
+    write_block(env, (struct wire_blk){ 0x6c01, 1 }, data, 9000);
+    check_read_back(env, (struct wire_blk){ 0x6c01, 1 }, data, 9000, got_buf);
+}
+
 /* A corrupt packet right behind the open: the first node refuses it before the pipeline has
  * answered the open; the client gets the checksum error (the open's answer may come first)
  * and no node keeps a replica of the block. */
@@ -816,6 +838,7 @@ int main(int argc, char **argv)
     test_restarted_downstream(&env, argv[1], data, got, 1);
     test_packets_follow_open(&env, data, got);
     test_bad_packet_follows_open(&env, data);
+    test_client_gone_behind_last(&env, data, got);
     test_big_block(&env, data, got, big_len);
     test_dead_downstream(&env, data);
     for (int i = 0; i < 2; i++) { /* the survivors exit 0 on SIGTERM */

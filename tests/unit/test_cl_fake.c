@@ -39,6 +39,9 @@ struct fake {
     int sync_pkts;  /* LAST packets that asked for SYNC */
     int dn_syncs;   /* DN_SYNC requests */
     int completes;  /* NN_COMPLETE requests */
+    int refuse_first_pkt; /* the datanode leaves the open unanswered and fails the first
+                             packet with ERR_CHECKSUM, as a node whose packet failed before
+                             its downstream answered */
 };
 
 struct fake_conn {
@@ -265,6 +268,19 @@ static void *fake_conn_main(void *arg)
         }
         if (rc < 0)
             c->out.len = WIRE_HDR_LEN;
+        if (c->f->refuse_first_pkt && fr.hdr.type == WIRE_DN_WRITE_OPEN)
+            continue; /* no answer to the open yet */
+        if (c->f->refuse_first_pkt && fr.hdr.type == WIRE_DN_WRITE_PKT) {
+            struct wire_dn_write_pkt p;
+            ck_assert_int_eq(wire_dn_write_pkt_decode(fr.body, fr.hdr.body_len, &p), 0);
+            struct wire_dn_write_ack a = { .seq = p.seq, .status = err_to_wire(-ERR_CHECKSUM),
+                                           .failed_idx = 0 };
+            buf_reset(&c->out);
+            wire_frame_begin(&c->out);
+            wire_dn_write_ack_encode(&c->out, &a);
+            fake_reply(c, &fr, 0);
+            break; /* and the node hangs up */
+        }
         fake_reply(c, &fr, err_to_wire(rc));
     }
     close(c->fd);
@@ -377,6 +393,33 @@ END_TEST
 
 /* close() leaves replicas unsynced; fsync() syncs the open block with its LAST packet and
  * every earlier block with DN_SYNC to each replica; an empty file needs no COMPLETE. */
+/* The client sends packets right behind the open; a node that fails one before the pipeline
+ * answered the open sends the failed ack in the open's place. The writer reports the ack's
+ * error, not a protocol error. */
+START_TEST(test_cl_fake_packet_failed_before_the_open_answer)
+{
+    struct fake *f = fake_start();
+    struct cfg cfg;
+    char kv[64], err[128];
+    struct dfs_client *c;
+    struct dfs_writer *w;
+    uint8_t data[100] = { 1 };
+
+    f->refuse_first_pkt = 1;
+    cfg_init(&cfg);
+    snprintf(kv, sizeof(kv), "nn.addr=127.0.0.1:%u", f->port[0]);
+    ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
+    ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
+    struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
+    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
+    ck_assert_int_eq(dfs_writer_write(w, data, sizeof(data), 0), (ssize_t)sizeof(data));
+    ck_assert_int_eq(dfs_writer_flush(w), -ERR_CHECKSUM);
+    ck_assert_int_eq(dfs_writer_close(w), -ERR_CHECKSUM);
+    dfs_client_free(c);
+    cfg_fini(&cfg);
+}
+END_TEST
+
 START_TEST(test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_complete)
 {
     struct fake *f = fake_start();
@@ -420,6 +463,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_cl_fake_write_flush_append_then_read_back);
     tcase_add_test(tc, test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_complete);
+    tcase_add_test(tc, test_cl_fake_packet_failed_before_the_open_answer);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

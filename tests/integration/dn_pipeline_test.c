@@ -729,6 +729,31 @@ static void test_packets_follow_open(struct test_env *env, const uint8_t *data,
     check_read_back(env, blk, data + 3, len, got_buf);
 }
 
+/* The open goes downstream before the first node creates its own replica; when that create
+ * fails (here: a leftover being-written file of the same block), the open is refused and the
+ * nodes downstream, which had created theirs, drop them. */
+static void test_local_create_fails_after_forward(struct test_env *env)
+{
+    const struct wire_blk blk = { 0x6d01, 1 };
+    const int down[] = { 1, 2 };
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/dn0/rbw/blk_%016" PRIx64 "_%" PRIu64 ".data", env->tmp,
+             blk.id, blk.gen);
+    int leftover = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    CHECK(leftover >= 0);
+    close(leftover);
+    int fd = dn_dial(env, 0);
+    CHECK(write_open(env, fd, blk, down, 2) == -EEXIST);
+    close(fd);
+    CHECK(unlink(path) == 0);
+    usleep(300 * 1000);
+    for (int i = 1; i < NODES; i++) {
+        snprintf(path, sizeof(path), "%s/dn%d/rbw", env->tmp, i);
+        CHECK(dir_is_empty(path));
+    }
+}
+
 /* The client sends a small block's open and its only (LAST) packet and hangs up at once, many
  * times: the first node finalizes its replica while its downstream has not answered yet, then
  * loses the client. It must drop that downstream with the connection (its answers arriving
@@ -839,6 +864,7 @@ int main(int argc, char **argv)
     test_packets_follow_open(&env, data, got);
     test_bad_packet_follows_open(&env, data);
     test_client_gone_behind_last(&env, data, got);
+    test_local_create_fails_after_forward(&env);
     test_big_block(&env, data, got, big_len);
     test_dead_downstream(&env, data);
     for (int i = 0; i < 2; i++) { /* the survivors exit 0 on SIGTERM */

@@ -333,11 +333,33 @@ static struct fake *fake_start(void)
     return f;
 }
 
+/* A client of the fake namenode (cfg is kept by the caller and finished after the client). */
+static struct dfs_client *fake_client(struct fake *f, struct cfg *cfg)
+{
+    char kv[64], err[128];
+    struct dfs_client *c;
+
+    cfg_init(cfg);
+    snprintf(kv, sizeof(kv), "nn.addr=127.0.0.1:%u", f->port[0]);
+    ck_assert_int_eq(cfg_set(cfg, kv, err, sizeof(err)), 0);
+    ck_assert_int_eq(dfs_client_new(cfg, &c), 0);
+    return c;
+}
+
+/* Creates the fake's one file, "f" in the root. */
+static struct dfs_writer *fake_create(struct dfs_client *c)
+{
+    struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
+    struct dfs_writer *w;
+
+    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
+    return w;
+}
+
 START_TEST(test_cl_fake_write_flush_append_then_read_back)
 {
     struct fake *f = fake_start();
     struct cfg cfg;
-    char kv[64], err[128];
     struct dfs_client *c;
     struct dfs_writer *w;
     struct dfs_reader *r;
@@ -346,12 +368,8 @@ START_TEST(test_cl_fake_write_flush_append_then_read_back)
 
     for (size_t i = 0; i < TOTAL; i++)
         data[i] = (uint8_t)((i * 2654435761u) >> 13);
-    cfg_init(&cfg);
-    snprintf(kv, sizeof(kv), "nn.addr=127.0.0.1:%u", f->port[0]);
-    ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
-    ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
-    struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
-    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
+    c = fake_client(f, &cfg);
+    w = fake_create(c);
     ck_assert_int_eq(dfs_writer_write(w, data, 10, 5), -EOPNOTSUPP);
     size_t off = 0;
     for (size_t step = 1; off < FIRST; step = step * 3 + 1) { /* uneven write sizes */
@@ -400,18 +418,13 @@ START_TEST(test_cl_fake_packet_failed_before_the_open_answer)
 {
     struct fake *f = fake_start();
     struct cfg cfg;
-    char kv[64], err[128];
     struct dfs_client *c;
     struct dfs_writer *w;
     uint8_t data[100] = { 1 };
 
     f->refuse_first_pkt = 1;
-    cfg_init(&cfg);
-    snprintf(kv, sizeof(kv), "nn.addr=127.0.0.1:%u", f->port[0]);
-    ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
-    ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
-    struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
-    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
+    c = fake_client(f, &cfg);
+    w = fake_create(c);
     ck_assert_int_eq(dfs_writer_write(w, data, sizeof(data), 0), (ssize_t)sizeof(data));
     ck_assert_int_eq(dfs_writer_flush(w), -ERR_CHECKSUM);
     ck_assert_int_eq(dfs_writer_close(w), -ERR_CHECKSUM);
@@ -424,18 +437,13 @@ START_TEST(test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_compl
 {
     struct fake *f = fake_start();
     struct cfg cfg;
-    char kv[64], err[128];
     struct dfs_client *c;
     struct dfs_writer *w;
     enum { TOTAL = FAKE_BLOCK_SIZE * 2 + 1000 };
     uint8_t *data = calloc(1, TOTAL);
 
-    cfg_init(&cfg);
-    snprintf(kv, sizeof(kv), "nn.addr=127.0.0.1:%u", f->port[0]);
-    ck_assert_int_eq(cfg_set(&cfg, kv, err, sizeof(err)), 0);
-    ck_assert_int_eq(dfs_client_new(&cfg, &c), 0);
-    struct wire_nn_create req = { .parent = 1, .name = wire_str_c("f"), .mode = S_IFREG | 0644 };
-    ck_assert_int_eq(dfs_create(c, &req, NULL, NULL, &w), 0);
+    c = fake_client(f, &cfg);
+    w = fake_create(c);
     ck_assert_int_eq(f->is_open, 0); /* created without a lease */
     ck_assert_int_eq(dfs_writer_flush(w), 0);
     ck_assert_int_eq(f->completes, 0); /* nothing was written: nothing to commit */

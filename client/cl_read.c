@@ -229,12 +229,8 @@ int cl_read_stream_on_data(struct cl_read_stream *s, const struct wire_dn_read_d
     if (!is_eof && (d->data_len == 0 || d->data_len % CSUM_CHUNK_SIZE != 0))
         return -ERR_PROTO;
     ASSERT(d->csum_count == csum_chunk_count(d->data_len)); /* checked by the decoder */
-    for (uint32_t i = 0; i < d->csum_count; i++) {
-        size_t at = (size_t)i * CSUM_CHUNK_SIZE;
-        size_t n = d->data_len - at < CSUM_CHUNK_SIZE ? d->data_len - at : CSUM_CHUNK_SIZE;
-        if (csum_chunk(d->data + at, n) != wire_csum_at(d->csums_raw, i))
-            return -ERR_CHECKSUM;
-    }
+    if (wire_csums_verify(d->data, d->data_len, d->csums_raw) < 0)
+        return -ERR_CHECKSUM;
     s->prev_pos = s->cur_pos;
     s->prev = s->cur;
     s->prev_len = s->cur_len;

@@ -222,6 +222,18 @@ uint64_t wire_csum_at(const uint8_t *csums_raw, uint32_t idx)
     return le_get_u64(csums_raw + 8 * (size_t)idx);
 }
 
+int wire_csums_verify(const uint8_t *data, size_t len, const uint8_t *csums_raw)
+{
+    uint32_t i = 0;
+
+    for (size_t off = 0; off < len; off += CSUM_CHUNK_SIZE, i++) {
+        size_t n = len - off < CSUM_CHUNK_SIZE ? len - off : CSUM_CHUNK_SIZE;
+        if (csum_chunk(data + off, n) != wire_csum_at(csums_raw, i))
+            return -ERR_CHECKSUM;
+    }
+    return 0;
+}
+
 /* Defines wire_<name>_decode() around a static get function that reads every field. */
 #define WIRE_DECODER(name)                                                                         \
     int wire_##name##_decode(const void *body, size_t len, struct wire_##name *m)                  \

@@ -372,6 +372,9 @@ struct wire_dn_read_data {
     const uint8_t *csums_raw;
 };
 uint64_t wire_csum_at(const uint8_t *csums_raw, uint32_t idx);
+/* Verifies data[0..len) chunk by chunk against csum_chunk_count(len) raw checksums; 0 or
+ * -ERR_CHECKSUM. */
+int wire_csums_verify(const uint8_t *data, size_t len, const uint8_t *csums_raw);
 
 /* ---- encoders (append a body to b) and decoders (0 or -ERR_PROTO; all bytes consumed) ---- */
 #define WIRE_CODEC(name)                                                                           \

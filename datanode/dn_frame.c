@@ -32,17 +32,22 @@ static void dn_frame_blk_unref_cb(const void *data, size_t len, void *arg)
     dn_frame_blk_unref(b);
 }
 
-/* Moves a complete frame of len bytes whose header is hdr out of in into a new block. */
-static int dn_frame_take(struct evbuffer *in, const struct wire_hdr *hdr, struct dn_frame *fr)
+/* A block for a frame whose header is hdr, holding one reference. */
+static struct dn_frame_blk *dn_frame_blk_new(const struct wire_hdr *hdr)
 {
     size_t len = WIRE_HDR_LEN + (size_t)hdr->body_len;
     struct dn_frame_blk *b = xmalloc(sizeof(*b) + len);
 
     b->ref_count = 1;
     b->len = (uint32_t)len;
-    int n = evbuffer_remove(in, b->frame, len);
-    ASSERT(n >= 0);
-    ASSERT((size_t)n == len);
+    return b;
+}
+
+/* Hands the complete frame in b to *fr after checking its body: 1, or -ERR_CHECKSUM (and b is
+ * dropped). */
+static int dn_frame_blk_finish(struct dn_frame_blk *b, const struct wire_hdr *hdr,
+                               struct dn_frame *fr)
+{
     fr->f.hdr = *hdr;
     fr->f.body = b->frame + WIRE_HDR_LEN;
     fr->blk = b;
@@ -52,6 +57,17 @@ static int dn_frame_take(struct evbuffer *in, const struct wire_hdr *hdr, struct
         return -ERR_CHECKSUM;
     }
     return 1;
+}
+
+/* Moves a complete frame whose header is hdr out of in into a new block. */
+static int dn_frame_take(struct evbuffer *in, const struct wire_hdr *hdr, struct dn_frame *fr)
+{
+    struct dn_frame_blk *b = dn_frame_blk_new(hdr);
+    int n = evbuffer_remove(in, b->frame, b->len);
+
+    ASSERT(n >= 0);
+    ASSERT((size_t)n == b->len);
+    return dn_frame_blk_finish(b, hdr, fr);
 }
 
 /* Decodes the header at the front of in: 1, 0 if it is not all there yet, or its error. */
@@ -122,9 +138,7 @@ static int dn_frame_rx_start(struct dn_frame_rx *rx, struct evbuffer *in)
     size_t len = WIRE_HDR_LEN + (size_t)hdr.body_len;
     if (hdr.body_len <= DN_FRAME_INPLACE_MAX || avail >= len)
         return 0; /* small, or already complete: dn_frame_pull() takes it */
-    struct dn_frame_blk *b = xmalloc(sizeof(*b) + len);
-    b->ref_count = 1;
-    b->len = (uint32_t)len;
+    struct dn_frame_blk *b = dn_frame_blk_new(&hdr);
     int n = evbuffer_remove(in, b->frame, avail);
     ASSERT(n >= 0 && (size_t)n == avail);
     rx->blk = b;
@@ -166,16 +180,10 @@ int dn_frame_rx_take(struct dn_frame_rx *rx, struct dn_frame *fr)
     ASSERT(b && rx->have == b->len);
     rx->blk = NULL;
     rx->have = 0;
-    int rc = wire_hdr_decode(b->frame, &fr->f.hdr);
+    struct wire_hdr hdr;
+    int rc = wire_hdr_decode(b->frame, &hdr);
     ASSERT(rc == 0); /* decoded once already when the frame started */
-    fr->f.body = b->frame + WIRE_HDR_LEN;
-    fr->blk = b;
-    if (wire_body_verify(&fr->f.hdr, fr->f.body) < 0) {
-        dn_frame_blk_unref(b);
-        fr->blk = NULL;
-        return -ERR_CHECKSUM;
-    }
-    return 1;
+    return dn_frame_blk_finish(b, &hdr, fr);
 }
 
 void dn_frame_rx_fini(struct dn_frame_rx *rx)

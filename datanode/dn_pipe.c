@@ -103,14 +103,7 @@ static int dn_pipe_check_packet(const struct dn_pipe *p, const struct wire_dn_wr
         return -ERR_PROTO;
     if (pkt->csum_count != csum_chunk_count(pkt->data_len))
         return -ERR_PROTO;
-    for (uint32_t i = 0; i < pkt->csum_count; i++) {
-        uint64_t off = (uint64_t)i * CSUM_CHUNK_SIZE;
-        uint64_t n = pkt->data_len - off < CSUM_CHUNK_SIZE ? pkt->data_len - off
-                                                            : CSUM_CHUNK_SIZE;
-        if (csum_chunk(pkt->data + off, n) != wire_csum_at(pkt->csums_raw, i))
-            return -ERR_CHECKSUM;
-    }
-    return 0;
+    return wire_csums_verify(pkt->data, pkt->data_len, pkt->csums_raw);
 }
 
 int dn_pipe_on_packet(struct dn_pipe *p, const struct wire_dn_write_pkt *pkt, uint64_t tag,

@@ -46,8 +46,7 @@ static void dn_read_end(struct dn_conn *c)
 {
     ASSERT(c->state == DN_CONN_READING);
     ASSERT(c->has_reader);
-    dn_store_read_close(&c->rd);
-    c->has_reader = false;
+    dn_read_abort(c);
     c->state = DN_CONN_IDLE;
 }
 

@@ -66,10 +66,8 @@ static void dn_conn_free(struct dn_conn *c)
 {
     struct dn_server *srv = c->srv;
 
-    dn_write_abort(c);
+    dn_write_abort(c); /* also frees a detached downstream */
     dn_read_abort(c);
-    if (c->down_dead)
-        bufferevent_free(c->down_dead);
     if (c->prev)
         c->prev->next = c->next;
     else

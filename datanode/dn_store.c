@@ -569,7 +569,7 @@ fail_data:
 
 void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t len)
 {
-    uint64_t first_csum = DN_CHUNK_HDR_LEN + offset / CSUM_CHUNK_SIZE * DN_CHUNK_CSUM_LEN;
+    uint64_t first_csum = dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE);
 
     if (offset >= rd->len)
         return;
@@ -606,13 +606,7 @@ int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *
                                 dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE));
     if (rc < 0)
         return rc;
-    for (uint32_t i = 0; i < count; i++) {
-        uint64_t off = (uint64_t)i * CSUM_CHUNK_SIZE;
-        size_t n = len - off < CSUM_CHUNK_SIZE ? (size_t)(len - off) : CSUM_CHUNK_SIZE;
-        if (csum_chunk(data + off, n) != wire_csum_at(csums_raw, i))
-            return -ERR_CHECKSUM;
-    }
-    return 0;
+    return wire_csums_verify(data, len, csums_raw);
 }
 
 void dn_store_read_close(struct dn_reader *rd)

@@ -75,10 +75,10 @@ int dn_store_rbw_write(struct dn_rbw *r, uint64_t offset, const uint8_t *data, u
 /* Makes a finalized replica durable: fsyncs its data and checksum files and its directory
  * (DN_SYNC, for replicas finalized without is_sync). -ERR_NO_BLOCK, -ERR_STALE_GEN, -errno. */
 int dn_store_sync(struct dn_store *s, struct wire_blk blk);
-/* With r->is_sync: fsyncs both files first and the directories after the rename; without it
- * the replica reaches disk by writeback or at a later dn_store_sync(). Then: */
-/* fsyncs both files, renames them into finalized/ (replacing an older gen of the same id),
- * fsyncs the directories and closes r. On failure r is aborted (files removed). */
+/* Closes r and renames its files into finalized/ (replacing any other gen of the same id).
+ * With r->is_sync it fsyncs both files first and the directories after the rename; without
+ * it the replica reaches disk by writeback or at a later dn_store_sync(). On failure r is
+ * aborted (files removed). */
 int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r);
 /* Closes r and removes its files. */
 void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r);

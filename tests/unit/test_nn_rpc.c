@@ -232,53 +232,57 @@ static void check_parent_after(const struct wire_nn_entry_ok *e, uint64_t parent
     ck_assert_uint_eq(e->parent.ctime_ms, e->attr.ctime_ms);
 }
 
+/* Sends a new-name request (its body in b, finished here); on success decodes the answer
+ * into *e and checks its directory part. Returns the status. */
+static uint16_t call_entry(struct nn_session *s, uint16_t type, struct buf *b, uint64_t parent,
+                           struct wire_nn_entry_ok *e)
+{
+    struct reply r;
+
+    call(s, type, b, &r);
+    buf_fini(b);
+    uint16_t status = r.hdr.status;
+    if (status == 0) {
+        ck_assert_int_eq(wire_nn_entry_ok_decode(r.body, r.hdr.body_len, e), 0);
+        check_parent_after(e, parent);
+    }
+    reply_fini(&r);
+    return status;
+}
+
 static uint16_t create(struct nn_session *s, uint64_t parent, const char *name, uint64_t *ino)
 {
     struct wire_nn_create m = { .parent = parent, .name = wire_str_c(name), .mode = 0644 };
-    struct buf b;
-    struct reply r;
     struct wire_nn_entry_ok e;
+    struct buf b;
 
     buf_init(&b);
     wire_nn_create_encode(&b, &m);
-    call(s, WIRE_NN_CREATE, &b, &r);
-    buf_fini(&b);
-    uint16_t status = r.hdr.status;
+    uint16_t status = call_entry(s, WIRE_NN_CREATE, &b, parent, &e);
     if (status == 0) {
-        ck_assert_int_eq(wire_nn_entry_ok_decode(r.body, r.hdr.body_len, &e), 0);
-        check_parent_after(&e, parent);
-        const struct wire_attr a = e.attr;
-        ck_assert_uint_eq(a.mode, S_IFREG | 0644);
-        ck_assert_uint_eq(a.is_open, 1);
-        ck_assert_uint_eq(a.block_size, BS); /* cluster defaults */
-        ck_assert_uint_eq(a.replication, 3);
-        *ino = a.ino;
+        ck_assert_uint_eq(e.attr.mode, S_IFREG | 0644);
+        ck_assert_uint_eq(e.attr.is_open, 1);
+        ck_assert_uint_eq(e.attr.block_size, BS); /* cluster defaults */
+        ck_assert_uint_eq(e.attr.replication, 3);
+        *ino = e.attr.ino;
     }
-    reply_fini(&r);
     return status;
 }
 
 static uint16_t mkdir_(struct nn_session *s, uint64_t parent, const char *name, uint64_t *ino)
 {
     struct wire_nn_mkdir m = { .parent = parent, .name = wire_str_c(name), .mode = 0755 };
-    struct buf b;
-    struct reply r;
     struct wire_nn_entry_ok e;
+    struct buf b;
 
     buf_init(&b);
     wire_nn_mkdir_encode(&b, &m);
-    call(s, WIRE_NN_MKDIR, &b, &r);
-    buf_fini(&b);
-    uint16_t status = r.hdr.status;
+    uint16_t status = call_entry(s, WIRE_NN_MKDIR, &b, parent, &e);
     if (status == 0) {
-        ck_assert_int_eq(wire_nn_entry_ok_decode(r.body, r.hdr.body_len, &e), 0);
-        check_parent_after(&e, parent);
-        const struct wire_attr a = e.attr;
-        ck_assert_uint_eq(a.mode, S_IFDIR | 0755);
+        ck_assert_uint_eq(e.attr.mode, S_IFDIR | 0755);
         if (ino)
-            *ino = a.ino;
+            *ino = e.attr.ino;
     }
-    reply_fini(&r);
     return status;
 }
 

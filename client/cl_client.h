@@ -22,10 +22,10 @@ struct dfs_client {
 uint64_t cl_client_req_id(struct dfs_client *c);
 /* True for requests that may be repeated without changing the outcome. Pure. */
 int cl_client_is_idempotent(uint16_t req_type);
-/* dfs_rpc() followed by wire_attr_decode() of the reply into *out (may be NULL). */
 /* dfs_rpc() answered by a wire_nn_entry_ok (either out may be NULL). */
 int cl_client_rpc_entry(struct dfs_client *c, uint16_t req_type, const struct buf *body,
                         struct wire_attr *attr_out, struct wire_attr *parent_out);
+/* dfs_rpc() followed by wire_attr_decode() of the reply into *out (may be NULL). */
 int cl_client_rpc_attr(struct dfs_client *c, uint16_t req_type, const struct buf *body,
                        struct wire_attr *out);
 

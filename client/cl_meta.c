@@ -192,19 +192,23 @@ int dfs_readdir(struct dfs_client *c, uint64_t ino, const char *after, uint32_t 
     return 0;
 }
 
-/* Walks the components of a normalized path from the root. */
+/* Walks the components of a normalized path from the root (a directory, always: its
+ * attributes are asked for only when the path is "/" itself). */
 static int cl_meta_walk(struct dfs_client *c, const char *norm, struct wire_attr *out)
 {
     char name[WIRE_NAME_MAX + 1];
-    struct wire_attr attr;
+    struct wire_attr attr = { .ino = DFS_ROOT_INO, .mode = S_IFDIR };
     size_t pos = 0;
-    int rc = dfs_getattr(c, DFS_ROOT_INO, &attr);
+    int rc = 0, is_root = 1;
 
     while (rc == 0 && cl_path_next(norm, &pos, name)) {
         if (!S_ISDIR(attr.mode))
             return -ENOTDIR;
         rc = dfs_lookup(c, attr.ino, name, &attr);
+        is_root = 0;
     }
+    if (rc == 0 && is_root)
+        rc = dfs_getattr(c, DFS_ROOT_INO, &attr);
     if (rc == 0)
         *out = attr;
     return rc;

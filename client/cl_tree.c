@@ -33,14 +33,16 @@ int cl_tree_mkdir_p(struct dfs_client *c, const char *path, const struct cl_tree
                     struct wire_attr *out)
 {
     char norm[CL_PATH_MAX], name[WIRE_NAME_MAX + 1];
-    struct wire_attr attr;
+    struct wire_attr attr = { .ino = DFS_ROOT_INO, .mode = S_IFDIR };
     size_t pos = 0;
-    int rc = cl_path_normalize(path, norm, sizeof(norm));
+    int rc = cl_path_normalize(path, norm, sizeof(norm)), is_root = 1;
 
-    if (rc == 0)
-        rc = dfs_getattr(c, DFS_ROOT_INO, &attr);
-    while (rc == 0 && cl_path_next(norm, &pos, name))
+    while (rc == 0 && cl_path_next(norm, &pos, name)) {
         rc = cl_tree_mkdir_one(c, attr.ino, name, o, &attr);
+        is_root = 0;
+    }
+    if (rc == 0 && is_root) /* "/": the root's attributes are asked for only then */
+        rc = dfs_getattr(c, DFS_ROOT_INO, &attr);
     if (rc == 0 && out)
         *out = attr;
     return rc;

@@ -191,7 +191,7 @@ static int cl_writer_start_pipeline(struct dfs_writer *w)
  * idle (restart, idle timeout), so the open and the packets go again on another connection. */
 static int cl_writer_should_restart(const struct dfs_writer *w, int rc)
 {
-    return w->is_open_pending && w->is_dn_pooled && rc > -1000 && rc != -ETIMEDOUT;
+    return w->is_open_pending && w->is_dn_pooled && rc > -ERR_PROTO && rc != -ETIMEDOUT;
 }
 
 static int cl_writer_restart_pipeline(struct dfs_writer *w)
@@ -413,7 +413,7 @@ static int cl_writer_fail(struct dfs_writer *w, int rc, const char *what)
     ASSERT(rc < 0);
     int is_pipeline = w->dn_fd >= 0;
     cl_writer_close_pipeline(w, 0);
-    if (is_pipeline && rc > -1000)
+    if (is_pipeline && rc > -ERR_PROTO) /* an errno: the transport, not a datanode's answer */
         rc = -ERR_PIPELINE; /* a transport error on the pipeline */
     LOG_WARN("writer failed ino=%" PRIu64 " blk=%016" PRIx64 " during=%s rc=%s", w->ino,
              w->st.blk.id, what, err_str(rc));
@@ -478,13 +478,12 @@ static int cl_writer_complete(struct dfs_writer *w)
     struct wire_nn_complete m = {
         .ino = w->ino, .last = w->st.pending, .last_len = w->st.pending_len,
     };
-    struct wire_attr attr;
     struct buf body;
     int rc;
 
     buf_init(&body);
     wire_nn_complete_encode(&body, &m);
-    rc = cl_client_rpc_attr(w->c, WIRE_NN_COMPLETE, &body, &attr);
+    rc = cl_client_rpc_attr(w->c, WIRE_NN_COMPLETE, &body, NULL);
     buf_fini(&body);
     if (rc < 0)
         return rc;

@@ -101,6 +101,11 @@ struct wire_str wire_str_c(const char *s)
     return r;
 }
 
+int wire_str_eq(struct wire_str s, const char *c)
+{
+    return s.len == strlen(c) && memcmp(s.p, c, s.len) == 0;
+}
+
 int wire_str_copy(struct wire_str s, char *dst, size_t cap)
 {
     if (s.len + 1 > cap)

@@ -110,6 +110,8 @@ struct wire_str {
 struct wire_str wire_str_c(const char *s);
 /* Copies into dst (cap bytes incl. NUL); returns -ENAMETOOLONG if it does not fit. */
 int wire_str_copy(struct wire_str s, char *dst, size_t cap);
+/* s holds exactly the C string c. */
+int wire_str_eq(struct wire_str s, const char *c);
 
 struct wire_attr {
     uint64_t ino;

@@ -182,8 +182,7 @@ static int dn_nn_on_hello_ok(struct dn_nn *nn, const struct wire_frame *f)
         return f->hdr.status ? err_from_wire(f->hdr.status) : -ERR_PROTO;
     if (wire_hello_decode(f->body, f->hdr.body_len, &peer) < 0)
         return -ERR_PROTO;
-    if (peer.cluster_id.len != strlen(nn->cluster_id) ||
-        memcmp(peer.cluster_id.p, nn->cluster_id, peer.cluster_id.len) != 0)
+    if (!wire_str_eq(peer.cluster_id, nn->cluster_id))
         return -ERR_CLUSTER;
     dn_nn_send_register(nn);
     nn->state = DN_NN_REGISTERING;

@@ -109,8 +109,7 @@ static int dn_conn_on_hello(struct dn_conn *c, const struct dn_frame *fr)
     struct wire_hello peer;
     int rc = wire_hello_decode(f->body, f->hdr.body_len, &peer);
 
-    if (rc == 0 && (peer.cluster_id.len != strlen(srv->cluster_id) ||
-                    memcmp(peer.cluster_id.p, srv->cluster_id, peer.cluster_id.len) != 0))
+    if (rc == 0 && !wire_str_eq(peer.cluster_id, srv->cluster_id))
         rc = -ERR_CLUSTER;
     if (rc < 0) {
         LOG_WARN("refusing peer: %s", err_str(rc));

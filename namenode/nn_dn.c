@@ -23,18 +23,13 @@ void nn_dns_fini(struct nn_dns *d)
     d->count = 0;
 }
 
-static int str_eq(struct wire_str s, const char *c)
-{
-    return s.len == strlen(c) && memcmp(s.p, c, s.len) == 0;
-}
-
 int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t now_ms,
                     uint32_t *idx_out)
 {
     uint32_t idx = 0;
     struct nn_dn *dn;
 
-    while (idx < d->count && !str_eq(r->self.node_id, d->v[idx].node_id))
+    while (idx < d->count && !wire_str_eq(r->self.node_id, d->v[idx].node_id))
         idx++;
     if (idx == d->count && d->count == NN_DN_MAX)
         return -ENOSPC;

@@ -16,11 +16,6 @@
 
 enum { NN_OP_CODEC_VERSION = 1 };
 
-static void put_cstr(struct buf *b, const char *s)
-{
-    buf_put_str(b, s);
-}
-
 static int get_cstr(struct cur *c, char *dst, size_t cap)
 {
     uint32_t len;
@@ -41,9 +36,9 @@ void nn_op_encode(const struct nn_op *op, struct buf *out)
     buf_put_u64(out, op->parent);
     buf_put_u64(out, op->ino);
     buf_put_u64(out, op->new_parent);
-    put_cstr(out, op->name);
-    put_cstr(out, op->new_name);
-    put_cstr(out, op->client);
+    buf_put_str(out, op->name);
+    buf_put_str(out, op->new_name);
+    buf_put_str(out, op->client);
     buf_put_u32(out, op->mode);
     buf_put_u32(out, op->uid);
     buf_put_u32(out, op->gid);
@@ -103,7 +98,7 @@ static void image_put_inode(struct buf *b, const struct nn_ns *ns, const struct 
 
     buf_put_u64(b, in->ino);
     buf_put_u64(b, in->parent);
-    put_cstr(b, in->name);
+    buf_put_str(b, in->name);
     buf_put_u32(b, in->mode);
     buf_put_u32(b, in->uid);
     buf_put_u32(b, in->gid);
@@ -112,7 +107,7 @@ static void image_put_inode(struct buf *b, const struct nn_ns *ns, const struct 
     buf_put_u64(b, in->ctime_ms);
     buf_put_u64(b, nn_inode_block_size(in));
     buf_put_u16(b, in->replication);
-    put_cstr(b, holder ? holder : "");
+    buf_put_str(b, holder ? holder : "");
     buf_put_u32(b, blk_count);
     for (uint32_t i = 0; i < blk_count; i++) {
         struct nn_blkref r = nn_inode_blk(in, i);

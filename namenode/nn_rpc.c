@@ -104,8 +104,7 @@ static int h_hello(struct nn_state *st, struct nn_session *s, const struct wire_
     DECODE(hello, f, &m);
     if (m.version < 1)
         return -ERR_VERSION;
-    if (m.cluster_id.len != strlen(st->cluster_id) ||
-        memcmp(m.cluster_id.p, st->cluster_id, m.cluster_id.len) != 0)
+    if (!wire_str_eq(m.cluster_id, st->cluster_id))
         return -ERR_CLUSTER;
     if (m.node_kind != WIRE_NODE_CLIENT && m.node_kind != WIRE_NODE_DATANODE)
         return -ERR_PROTO;
@@ -552,14 +551,9 @@ static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wi
     return 0;
 }
 
-static int h_dn_block_report(struct nn_state *st, struct nn_session *s,
-                             const struct wire_frame *f, struct buf *out)
-{
-    return blocks_msg(st, s, f, 0);
-}
-
-static int h_dn_block_received(struct nn_state *st, struct nn_session *s,
-                               const struct wire_frame *f, struct buf *out)
+/* DN_BLOCK_REPORT and DN_BLOCK_RECEIVED: replicas the datanode has. */
+static int h_dn_blocks_held(struct nn_state *st, struct nn_session *s,
+                            const struct wire_frame *f, struct buf *out)
 {
     return blocks_msg(st, s, f, 0);
 }
@@ -591,8 +585,8 @@ static nn_handler_fn *const nn_handlers[WIRE_TYPE_MAX] = {
     [WIRE_NN_REPORT] = h_report,
     [WIRE_DN_REGISTER] = h_dn_register,
     [WIRE_DN_HEARTBEAT] = h_dn_heartbeat,
-    [WIRE_DN_BLOCK_REPORT] = h_dn_block_report,
-    [WIRE_DN_BLOCK_RECEIVED] = h_dn_block_received,
+    [WIRE_DN_BLOCK_REPORT] = h_dn_blocks_held,
+    [WIRE_DN_BLOCK_RECEIVED] = h_dn_blocks_held,
     [WIRE_DN_BLOCK_DELETED] = h_dn_block_deleted,
 };
 

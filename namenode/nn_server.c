@@ -19,7 +19,6 @@ enum {
     NN_PRIO_IO = 1,     /* requests, timers */
     NN_PRIO_COMMIT = 2, /* group commit: after every request of the turn */
     NN_PRIO_COUNT = 3,
-    NN_CONN_OUT_MAX = 64 << 20, /* stop reading from a peer that does not read its replies */
 };
 
 struct nn_conn {

@@ -146,12 +146,6 @@ int sock_rpc(int fd, const struct buf *req, uint16_t req_type, uint64_t req_id,
 
 int sock_hello(int fd, const char *cluster_id, uint8_t node_kind, const char *node_id)
 {
-    struct wire_hello hello = {
-        .version = WIRE_VERSION,
-        .node_kind = node_kind,
-        .cluster_id = wire_str_c(cluster_id),
-        .node_id = wire_str_c(node_id),
-    };
     struct buf req, storage;
     struct wire_frame reply;
     struct wire_hello peer;
@@ -159,9 +153,7 @@ int sock_hello(int fd, const char *cluster_id, uint8_t node_kind, const char *no
 
     buf_init(&req);
     buf_init(&storage);
-    size_t start = wire_frame_begin(&req);
-    wire_hello_encode(&req, &hello);
-    wire_frame_end(&req, start, WIRE_HELLO, 1, 0);
+    wire_hello_frame(&req, WIRE_HELLO, 1, node_kind, cluster_id, node_id);
     rc = sock_rpc(fd, &req, WIRE_HELLO, 1, &storage, &reply);
     if (rc == 0)
         rc = wire_hello_decode(reply.body, reply.hdr.body_len, &peer);

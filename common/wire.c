@@ -101,6 +101,17 @@ struct wire_str wire_str_c(const char *s)
     return r;
 }
 
+void wire_hello_frame(struct buf *b, uint16_t type, uint64_t req_id, uint8_t node_kind,
+                      const char *cluster_id, const char *node_id)
+{
+    struct wire_hello m = { .version = WIRE_VERSION, .node_kind = node_kind,
+                            .cluster_id = wire_str_c(cluster_id), .node_id = wire_str_c(node_id) };
+    size_t start = wire_frame_begin(b);
+
+    wire_hello_encode(b, &m);
+    wire_frame_end(b, start, type, req_id, 0);
+}
+
 int wire_str_eq(struct wire_str s, const char *c)
 {
     return s.len == strlen(c) && memcmp(s.p, c, s.len) == 0;

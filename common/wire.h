@@ -110,6 +110,10 @@ struct wire_str {
 struct wire_str wire_str_c(const char *s);
 /* Copies into dst (cap bytes incl. NUL); returns -ENAMETOOLONG if it does not fit. */
 int wire_str_copy(struct wire_str s, char *dst, size_t cap);
+/* Appends a whole frame of type (WIRE_HELLO or WIRE_HELLO_OK) announcing this node: version,
+ * kind, cluster and node ids. */
+void wire_hello_frame(struct buf *b, uint16_t type, uint64_t req_id, uint8_t node_kind,
+                      const char *cluster_id, const char *node_id);
 /* s holds exactly the C string c. */
 int wire_str_eq(struct wire_str s, const char *c);
 

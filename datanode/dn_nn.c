@@ -24,13 +24,8 @@ static uint64_t dn_nn_req_id(struct dn_nn *nn)
 
 static void dn_nn_send_hello(struct dn_nn *nn)
 {
-    struct wire_hello m = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
-                            .cluster_id = wire_str_c(nn->cluster_id),
-                            .node_id = wire_str_c(nn->node_id) };
-    size_t start = wire_frame_begin(&nn->out);
-
-    wire_hello_encode(&nn->out, &m);
-    wire_frame_end(&nn->out, start, WIRE_HELLO, dn_nn_req_id(nn), 0);
+    wire_hello_frame(&nn->out, WIRE_HELLO, dn_nn_req_id(nn), WIRE_NODE_DATANODE, nn->cluster_id,
+                     nn->node_id);
     net_send_buf(nn->bev, &nn->out);
 }
 

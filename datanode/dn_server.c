@@ -117,12 +117,8 @@ static int dn_conn_on_hello(struct dn_conn *c, const struct dn_frame *fr)
         dn_conn_drain(c);
         return 0;
     }
-    struct wire_hello self = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
-                               .cluster_id = wire_str_c(srv->cluster_id),
-                               .node_id = wire_str_c(srv->node_id) };
-    size_t start = wire_frame_begin(&c->out);
-    wire_hello_encode(&c->out, &self);
-    wire_frame_end(&c->out, start, WIRE_HELLO_OK, f->hdr.req_id, 0);
+    wire_hello_frame(&c->out, WIRE_HELLO_OK, f->hdr.req_id, WIRE_NODE_DATANODE, srv->cluster_id,
+                     srv->node_id);
     net_send_buf(c->bev, &c->out);
     if (c->state == DN_CONN_HELLO)
         c->state = DN_CONN_IDLE;

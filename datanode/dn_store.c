@@ -475,19 +475,6 @@ fail:
     return rc;
 }
 
-static int dn_store_fsync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int rc = 0;
-
-    if (fd < 0)
-        return errno == ENOENT ? -ERR_NO_BLOCK : -errno;
-    if (fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
 /* Whether blk's exact gen is stored: 0, -ERR_STALE_GEN (only an older one), -ERR_NO_BLOCK. */
 static int dn_store_find_exact(const struct dn_store *s, struct wire_blk blk)
 {
@@ -504,19 +491,22 @@ static int dn_store_find_exact(const struct dn_store *s, struct wire_blk blk)
 int dn_store_sync(struct dn_store *s, struct wire_blk blk)
 {
     char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX], dir[DN_STORE_PATH_MAX];
-    int rc = dn_store_find_exact(s, blk);
+    int rc = dn_store_replica_path(s, data, 1, blk, "data");
 
-    if (rc < 0)
-        return rc;
-    rc = dn_store_replica_path(s, data, 1, blk, "data");
     if (rc == 0)
         rc = dn_store_replica_path(s, csum, 1, blk, "csum");
     if (rc == 0)
         rc = dn_store_path(dir, "%s/finalized/subdir%02x", s->dir, dn_store_subdir_of(blk.id));
     if (rc == 0)
-        rc = dn_store_fsync_file(data);
+        rc = dn_store_fsync_path(data); /* by its exact name: no directory scan */
+    if (rc == -ENOENT) {
+        rc = dn_store_find_exact(s, blk); /* which error: another gen is here, or none */
+        return rc < 0 ? rc : -ERR_NO_BLOCK;
+    }
     if (rc == 0)
-        rc = dn_store_fsync_file(csum);
+        rc = dn_store_fsync_path(csum);
+    if (rc == -ENOENT)
+        rc = -ERR_NO_BLOCK;
     if (rc == 0)
         rc = dn_store_fsync_path(dir); /* the rename into finalized/ */
     return rc;

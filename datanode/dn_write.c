@@ -271,12 +271,8 @@ static int dn_write_down_open(struct dn_conn *c, bool is_pool_ok)
         if (!bev)
             return -ERR_PIPELINE;
         dn_conn_set_io_sizes(bev);
-        struct wire_hello hello = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_DATANODE,
-                                    .cluster_id = wire_str_c(srv->cluster_id),
-                                    .node_id = wire_str_c(srv->node_id) };
-        size_t start = wire_frame_begin(&c->out);
-        wire_hello_encode(&c->out, &hello);
-        wire_frame_end(&c->out, start, WIRE_HELLO, c->open_req_id, 0);
+        wire_hello_frame(&c->out, WIRE_HELLO, c->open_req_id, WIRE_NODE_DATANODE,
+                         srv->cluster_id, srv->node_id);
         net_send_buf(bev, &c->out);
     }
     dn_write_down_attach(c, bev);

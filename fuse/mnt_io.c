@@ -6,15 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
 #include "mnt_attr.h"
 #include "panic.h"
 #include "xmalloc.h"
-
-static int mnt_io_errno(int rc)
-{
-    return rc < 0 ? err_to_errno(rc) : 0;
-}
 
 static struct mnt_fh *mnt_io_fh_new(uint64_t ino, bool is_append)
 {
@@ -45,7 +39,7 @@ int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **ou
         return rc;
     fh = mnt_io_fh_new(ino, m.is_append);
     if (m.is_write) {
-        rc = mnt_io_errno(mnt_files_open_write(&ctx->files, ino, m.wire_flags, &fh->file));
+        rc = mnt_meta_errno(mnt_files_open_write(&ctx->files, ino, m.wire_flags, &fh->file));
     } else if (m.is_trunc) {
         rc = mnt_meta_truncate(ctx, ino, 0); /* O_RDONLY | O_TRUNC still truncates */
     }
@@ -55,23 +49,6 @@ int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **ou
     }
     *out = fh;
     return 0;
-}
-
-static int mnt_io_create_new(struct mnt_ctx *ctx, const struct mnt_new *req,
-                             struct wire_attr *a, struct dfs_writer **w)
-{
-    struct wire_nn_create c = {.parent = req->parent, .name = wire_str_c(req->name),
-                               .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
-                               .gid = req->gid};
-
-    struct wire_attr dir;
-
-    if (req->open_flags & O_EXCL)
-        c.flags = WIRE_CREATE_EXCL;
-    int rc = mnt_io_errno(dfs_create(ctx->client, &c, a, &dir, w));
-    if (rc == 0)
-        mnt_meta_dir_changed(ctx, &dir);
-    return rc;
 }
 
 /* The name appeared between the kernel's lookup and our create: open it as open(2) would. */
@@ -103,7 +80,7 @@ int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_en
         rc = mnt_meta_check_name(req->name);
     if (rc < 0)
         return rc;
-    rc = mnt_io_create_new(ctx, req, &a, &w);
+    rc = mnt_meta_create(ctx, req, (req->open_flags & O_EXCL) != 0, &a, &w);
     if (rc == -EEXIST && !(req->open_flags & O_EXCL))
         return mnt_io_create_existing(ctx, req, e, out);
     if (rc < 0)
@@ -111,9 +88,9 @@ int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_en
     mnt_attr_to_entry(&a, ctx->timeout_s, e);
     fh = mnt_io_fh_new(a.ino, m.is_append);
     if (!m.is_write) {
-        rc = mnt_io_errno(dfs_writer_close(w)); /* open(O_CREAT | O_RDONLY): commit empty */
+        rc = mnt_meta_errno(dfs_writer_close(w)); /* open(O_CREAT | O_RDONLY): commit empty */
     } else {
-        rc = mnt_io_errno(mnt_files_adopt(&ctx->files, a.ino, w, &fh->file));
+        rc = mnt_meta_errno(mnt_files_adopt(&ctx->files, a.ino, w, &fh->file));
     }
     if (rc < 0) {
         mnt_io_fh_free(fh);
@@ -134,7 +111,7 @@ static int mnt_io_sync_inode(struct mnt_ctx *ctx, struct mnt_fh *fh)
     rc = mnt_file_sync(&ctx->files, f, false);
     if (f != fh->file)
         mnt_files_put(&ctx->files, f);
-    return mnt_io_errno(rc);
+    return mnt_meta_errno(rc);
 }
 
 /* With fh->mu held: opens (or reopens, if a flush happened since) the handle's reader. */
@@ -149,7 +126,7 @@ static int mnt_io_reader(struct mnt_ctx *ctx, struct mnt_fh *fh)
         fh->reader = NULL;
     }
     fh->reader_seq = seq;
-    return mnt_io_errno(dfs_open_read(ctx->client, fh->ino, &fh->reader));
+    return mnt_meta_errno(dfs_open_read(ctx->client, fh->ino, &fh->reader));
 }
 
 ssize_t mnt_io_read(struct mnt_ctx *ctx, struct mnt_fh *fh, char *buf, size_t size, off_t off)
@@ -169,7 +146,7 @@ ssize_t mnt_io_read(struct mnt_ctx *ctx, struct mnt_fh *fh, char *buf, size_t si
         ssize_t n = dfs_reader_pread(fh->reader, buf + done, size - done, (uint64_t)off + done);
 
         if (n < 0)
-            rc = mnt_io_errno((int)n);
+            rc = mnt_meta_errno((int)n);
         if (n <= 0)
             break;
         done += (size_t)n;
@@ -192,7 +169,7 @@ ssize_t mnt_io_write(struct mnt_ctx *ctx, struct mnt_fh *fh, const char *buf, si
                                    (uint64_t)off + done, fh->is_append);
 
         if (n < 0)
-            return done > 0 ? (ssize_t)done : mnt_io_errno((int)n);
+            return done > 0 ? (ssize_t)done : mnt_meta_errno((int)n);
         ASSERT(n > 0);
         done += (size_t)n;
     }
@@ -203,14 +180,14 @@ int mnt_io_flush(struct mnt_ctx *ctx, struct mnt_fh *fh)
 {
     if (fh->file == NULL)
         return 0;
-    return mnt_io_errno(mnt_file_sync(&ctx->files, fh->file, false));
+    return mnt_meta_errno(mnt_file_sync(&ctx->files, fh->file, false));
 }
 
 int mnt_io_fsync(struct mnt_ctx *ctx, struct mnt_fh *fh)
 {
     if (fh->file == NULL)
         return 0;
-    return mnt_io_errno(mnt_file_sync(&ctx->files, fh->file, true));
+    return mnt_meta_errno(mnt_file_sync(&ctx->files, fh->file, true));
 }
 
 int mnt_io_release(struct mnt_ctx *ctx, struct mnt_fh *fh)
@@ -218,7 +195,7 @@ int mnt_io_release(struct mnt_ctx *ctx, struct mnt_fh *fh)
     int rc = 0;
 
     if (fh->file != NULL) {
-        rc = mnt_io_errno(mnt_files_put(&ctx->files, fh->file));
+        rc = mnt_meta_errno(mnt_files_put(&ctx->files, fh->file));
         fh->file = NULL;
     }
     mnt_io_fh_free(fh);

@@ -13,7 +13,7 @@
 #include "panic.h"
 #include "xmalloc.h"
 
-static int mnt_meta_errno(int rc)
+int mnt_meta_errno(int rc)
 {
     return rc < 0 ? err_to_errno(rc) : 0;
 }
@@ -158,23 +158,33 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr,
     return 0;
 }
 
-int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
+int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
+                    struct wire_attr *a, struct dfs_writer **w)
 {
     struct wire_nn_create c = {.parent = req->parent, .name = wire_str_c(req->name),
                                .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
-                               .gid = req->gid, .flags = WIRE_CREATE_EXCL};
+                               .gid = req->gid, .flags = is_excl ? WIRE_CREATE_EXCL : 0};
+    struct wire_attr dir;
+    int rc = mnt_meta_errno(dfs_create(ctx->client, &c, a, &dir, w));
+
+    if (rc == 0)
+        mnt_meta_dir_changed(ctx, &dir);
+    return rc;
+}
+
+int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
+{
     struct dfs_writer *w;
-    struct wire_attr a, dir;
+    struct wire_attr a;
     int rc = mnt_meta_check_name(req->name);
 
     if (rc < 0)
         return rc;
     if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
         return -EPERM; /* no devices, fifos or sockets in dfs */
-    rc = dfs_create(ctx->client, &c, &a, &dir, &w);
+    rc = mnt_meta_create(ctx, req, 1, &a, &w);
     if (rc < 0)
-        return mnt_meta_errno(rc);
-    mnt_meta_dir_changed(ctx, &dir);
+        return rc;
     rc = dfs_writer_close(w); /* commit the empty file and release its lease */
     if (rc < 0)
         return mnt_meta_errno(rc);

@@ -35,8 +35,14 @@ struct mnt_rename {
     unsigned int flags; /* renameat2() flags */
 };
 
+/* A libdfs result as 0 or a negative errno (err_to_errno()). */
+int mnt_meta_errno(int rc);
 /* -ENAMETOOLONG for a name longer than WIRE_NAME_MAX, -EINVAL for an empty one. */
 int mnt_meta_check_name(const char *name);
+/* NN_CREATE of req's name as a regular file (EXCL if is_excl); keeps the directory's new
+ * attributes. 0 or a negative errno. */
+int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
+                    struct wire_attr *a, struct dfs_writer **w);
 /* Monotonic milliseconds, for mnt_dattr's expiry. */
 uint64_t mnt_meta_mono_ms(void);
 /* Keeps the attributes a change's answer gave for its directory (see mnt_dattr.h). */

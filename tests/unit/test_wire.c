@@ -825,6 +825,32 @@ END_TEST
 
 /* ---- lists: counts and caps ---- */
 
+/* wire_hello_frame(): a whole frame of the given type and id whose body decodes back. */
+START_TEST(test_hello_frame)
+{
+    struct buf b;
+    struct wire_hdr h;
+    struct wire_hello m;
+
+    buf_init(&b);
+    wire_hello_frame(&b, WIRE_HELLO_OK, 42, WIRE_NODE_DATANODE, "cl", "node-7");
+    ck_assert_int_eq(wire_hdr_decode(b.data, &h), 0);
+    ck_assert_uint_eq(h.type, WIRE_HELLO_OK);
+    ck_assert_uint_eq(h.req_id, 42);
+    ck_assert_uint_eq(h.status, 0);
+    ck_assert_uint_eq(WIRE_HDR_LEN + h.body_len, b.len);
+    ck_assert_int_eq(wire_body_verify(&h, b.data + WIRE_HDR_LEN), 0);
+    ck_assert_int_eq(wire_hello_decode(b.data + WIRE_HDR_LEN, h.body_len, &m), 0);
+    ck_assert_uint_eq(m.version, WIRE_VERSION);
+    ck_assert_uint_eq(m.node_kind, WIRE_NODE_DATANODE);
+    ck_assert(wire_str_eq(m.cluster_id, "cl"));
+    ck_assert(wire_str_eq(m.node_id, "node-7"));
+    ck_assert(!wire_str_eq(m.node_id, "node-"));
+    ck_assert(!wire_str_eq(m.node_id, "node-77"));
+    buf_fini(&b);
+}
+END_TEST
+
 START_TEST(test_list_empty)
 {
     struct buf b;
@@ -1246,6 +1272,7 @@ static Suite *wire_suite(void)
     tcase_add_loop_test(tc, test_roundtrip, 0, CODEC_COUNT);
     tcase_add_loop_test(tc, test_every_truncation_rejected, 0, CODEC_COUNT);
     tcase_add_loop_test(tc, test_trailing_byte_rejected, 0, CODEC_COUNT);
+    tcase_add_test(tc, test_hello_frame);
     tcase_add_test(tc, test_list_empty);
     tcase_add_test(tc, test_list_count_mismatch_rejected);
     tcase_add_test(tc, test_list_count_over_cap_rejected);

@@ -91,14 +91,9 @@ static struct cl_attempt cl_client_attempt(int fd, const struct buf *req, uint16
         return a;
     }
     a.is_sent = 1;
-    a.rc = sock_read_frame(fd, storage, reply);
+    a.rc = sock_read_reply(fd, req_type, req_id, storage, reply);
     if (a.rc < 0) {
-        a.is_transport = 1;
-        return a;
-    }
-    if (reply->hdr.req_id != req_id || reply->hdr.type != req_type + 1) {
-        a.rc = -ERR_PROTO;
-        a.is_transport = 1;
+        a.is_transport = 1; /* no reply, or one out of step: the connection is done */
         return a;
     }
     a.rc = err_from_wire(reply->hdr.status);

@@ -129,19 +129,26 @@ int sock_read_frame(int fd, struct buf *storage, struct wire_frame *f)
     return wire_body_verify(&f->hdr, f->body);
 }
 
+int sock_read_reply(int fd, uint16_t req_type, uint64_t req_id, struct buf *storage,
+                    struct wire_frame *reply)
+{
+    int rc = sock_read_frame(fd, storage, reply);
+
+    if (rc < 0)
+        return rc;
+    if (reply->hdr.req_id != req_id || reply->hdr.type != req_type + 1)
+        return -ERR_PROTO;
+    return 0;
+}
+
 int sock_rpc(int fd, const struct buf *req, uint16_t req_type, uint64_t req_id,
              struct buf *storage, struct wire_frame *reply)
 {
     int rc = sock_write_all(fd, req->data, req->len);
 
-    if (rc < 0)
-        return rc;
-    rc = sock_read_frame(fd, storage, reply);
-    if (rc < 0)
-        return rc;
-    if (reply->hdr.req_id != req_id || reply->hdr.type != req_type + 1)
-        return -ERR_PROTO;
-    return err_from_wire(reply->hdr.status);
+    if (rc == 0)
+        rc = sock_read_reply(fd, req_type, req_id, storage, reply);
+    return rc < 0 ? rc : err_from_wire(reply->hdr.status);
 }
 
 int sock_hello(int fd, const char *cluster_id, uint8_t node_kind, const char *node_id)

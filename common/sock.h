@@ -17,6 +17,11 @@ int sock_write_all(int fd, const void *p, size_t len);
 /* Reads exactly one frame into storage (reused; grows as needed). *f's body borrows from
  * storage until its next use. Errors: -ECONNRESET at EOF, -errno, -ERR_PROTO, -ERR_CHECKSUM. */
 int sock_read_frame(int fd, struct buf *storage, struct wire_frame *f);
+/* Reads one frame and checks that it answers req_type/req_id (type req_type + 1, same id):
+ * 0 (its status is not looked at), -ERR_PROTO if it answers something else, or what
+ * sock_read_frame() returns. */
+int sock_read_reply(int fd, uint16_t req_type, uint64_t req_id, struct buf *storage,
+                    struct wire_frame *reply);
 /* Sends the complete frame in req (type req_type, id req_id), reads the reply, and checks that
  * it answers it (type req_type + 1, same req_id). A non-zero reply status is returned as its
  * negative error code; on success *reply holds the body. */

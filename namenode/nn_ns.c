@@ -383,14 +383,22 @@ static void inode_release(struct nn_ns *ns, struct nn_inode *in)
     free(in);
 }
 
+/* Hands every block of file in to freed and drops them from the namespace's count (the
+ * caller then clears or frees the file's block array). */
+static void file_blks_release(struct nn_ns *ns, const struct nn_inode *in,
+                              struct nn_blk_list *freed)
+{
+    const struct nn_blkrec *b = file_blks_c(in);
+
+    for (uint32_t i = 0; i < in->count; i++)
+        nn_blk_list_push(freed, (struct wire_blk){ b[i].id, b[i].gen });
+    ns->blk_count -= in->count;
+}
+
 static void inode_free(struct nn_ns *ns, struct nn_inode *in, struct nn_blk_list *freed)
 {
-    if (!nn_inode_is_dir(in)) {
-        const struct nn_blkrec *b = file_blks(in);
-        for (uint32_t i = 0; i < in->count; i++)
-            nn_blk_list_push(freed, (struct wire_blk){ b[i].id, b[i].gen });
-        ns->blk_count -= in->count;
-    }
+    if (!nn_inode_is_dir(in))
+        file_blks_release(ns, in, freed);
     inode_count(ns, in, -1);
     int found = nn_otab_del(&ns->inodes, in->ino, NULL);
     ASSERT(found);
@@ -530,11 +538,7 @@ static int apply_create(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
 static void file_truncate(struct nn_ns *ns, struct nn_inode *in, struct nn_op_result *res,
                           uint64_t now)
 {
-    const struct nn_blkrec *b = file_blks(in);
-
-    for (uint32_t i = 0; i < in->count; i++)
-        nn_blk_list_push(&res->freed, (struct wire_blk){ b[i].id, b[i].gen });
-    ns->blk_count -= in->count;
+    file_blks_release(ns, in, &res->freed);
     file_blks_clear(in);
     in->size = 0;
     in->mtime_ms = in->ctime_ms = now;

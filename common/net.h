@@ -14,6 +14,8 @@
 #include "buf.h"
 #include "wire.h"
 
+enum { NET_LIBEVENT_READ_MAX = 4096 /* bytes libevent 2.1 reads per read event, at most */ };
+
 /* Looks at the front of in for one complete frame. Returns 1 and fills *f (its body points
  * into in and stays valid until net_frame_drain()), 0 if more bytes are needed, or a negative
  * error (-ERR_PROTO bad header, -ERR_VERSION, -ERR_CHECKSUM bad body): close the connection. */

@@ -242,7 +242,14 @@ void dn_conn_process(struct dn_conn *c)
 
 static void dn_conn_read_cb(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len = evbuffer_get_length(in);
+
+    /* libevent reads at most 4 KiB per read event. A small block's open and its only packet
+     * arrive together: taking both now lets the packet go downstream before this node creates
+     * its replica files, as the open did, instead of after. */
+    if (len >= NET_LIBEVENT_READ_MAX)
+        net_read_more(bev, len + DN_FRAME_INPLACE_MAX, DN_FRAME_INPLACE_MAX);
     dn_conn_process(arg);
 }
 

@@ -389,10 +389,15 @@ int dn_store_rbw_write(struct dn_rbw *r, uint64_t offset, const uint8_t *data, u
     ASSERT(offset % CSUM_CHUNK_SIZE == 0);
     ASSERT(count == csum_chunk_count(len));
     int rc = fileio_pwrite_all(r->data_fd, data, len, offset);
-    /* Start writeback now (without waiting) so the fsync at finalize has little left to do
-     * and the disk works while packets stream; an error here resurfaces at that fsync. */
-    if (rc == 0 && len > 0)
-        (void)sync_file_range(r->data_fd, (off_t)offset, len, SYNC_FILE_RANGE_WRITE);
+    /* Start writeback (without waiting) once DN_STORE_FLUSH_AHEAD bytes are written, so the
+     * fsync at finalize has little left to do and the disk works while packets stream; an
+     * error here resurfaces at that fsync. A small replica is left to the page cache: starting
+     * its I/O would only delay its ack. */
+    if (rc == 0 && offset + len - r->flushed >= DN_STORE_FLUSH_AHEAD) {
+        (void)sync_file_range(r->data_fd, (off_t)r->flushed, (off_t)(offset + len - r->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+        r->flushed = offset + len;
+    }
     if (rc == 0)
         rc = fileio_pwrite_all(r->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
                                  dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE));
@@ -450,6 +455,20 @@ static int dn_store_rbw_move(struct dn_store *s, struct dn_rbw *r, bool is_sync)
     return rc;
 }
 
+/* Whether finalized/ may hold a replica of blk's id that finalizing blk has to replace. Gens
+ * start at 1, so only a gen above 1 can have older ones; the same gen is there only after an
+ * earlier write of it finalized, which one stat() tells. This spares a new replica the scan of
+ * its subdirectory, which took as long as the rest of a small replica's write. */
+static bool dn_store_may_hold_final(const struct dn_store *s, struct wire_blk blk)
+{
+    char path[DN_STORE_PATH_MAX];
+    struct stat st;
+
+    if (blk.gen > 1 || dn_store_replica_path(s, path, 1, blk, "data") < 0)
+        return true;
+    return stat(path, &st) == 0 || errno != ENOENT;
+}
+
 int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r)
 {
     uint64_t old_gen;
@@ -461,7 +480,7 @@ int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r)
         goto fail;
     dn_store_rbw_close_fds(r);
     /* Replace whatever gen of this id is stored: the new one supersedes it. */
-    while (dn_store_find(s, r->blk.id, &old_gen) == 0 &&
+    while (dn_store_may_hold_final(s, r->blk) && dn_store_find(s, r->blk.id, &old_gen) == 0 &&
            dn_store_unlink_final(s, (struct wire_blk){ r->blk.id, old_gen }) == 0) {
     }
     rc = dn_store_rbw_move(s, r, r->is_sync);

@@ -25,7 +25,10 @@
 
 #include "wire.h"
 
-enum { DN_STORE_NODE_ID_LEN = 36 /* uuid text */ };
+enum {
+    DN_STORE_NODE_ID_LEN = 36,         /* uuid text */
+    DN_STORE_FLUSH_AHEAD = 1024 * 1024, /* data written before its writeback is started */
+};
 
 struct dn_store {
     char *dir;
@@ -41,6 +44,7 @@ struct dn_rbw {
     int data_fd;
     int csum_fd;
     uint64_t len; /* data bytes written so far (contiguous from 0) */
+    uint64_t flushed; /* writeback started (sync_file_range) for data bytes below this */
     bool is_sync; /* the writer asked for durability at finalize (WIRE_PKT_SYNC) */
 };
 

@@ -15,6 +15,7 @@
 #include "dn_deleter.h"
 #include "dn_store.h"
 #include "err.h"
+#include "xmalloc.h"
 
 enum { DATA_LEN = 2 * CSUM_CHUNK_SIZE + 1234 };
 
@@ -202,6 +203,55 @@ START_TEST(test_dn_store_delete_and_generations)
 }
 END_TEST
 
+/* Finalizing a replica replaces what finalized/ holds of its id, whether the same gen (an
+ * earlier write of it) or an older one, and counts it once. */
+START_TEST(test_dn_store_finalize_replaces_stored_replica)
+{
+    struct dn_store s;
+    char path[512];
+
+    open_store(&s);
+    put_replica(&s, (struct wire_blk){ 0x601, 1 });
+    put_replica(&s, (struct wire_blk){ 0x601, 1 });
+    ck_assert_uint_eq(s.used_bytes, DATA_LEN);
+    ck_assert_uint_eq(s.replica_count, 1);
+    put_replica(&s, (struct wire_blk){ 0x601, 2 });
+    ck_assert_uint_eq(s.used_bytes, DATA_LEN);
+    ck_assert_uint_eq(s.replica_count, 1);
+    replica_path(path, sizeof(path), (struct wire_blk){ 0x601, 1 }, "data");
+    ck_assert_int_eq(access(path, F_OK), -1);
+    replica_path(path, sizeof(path), (struct wire_blk){ 0x601, 1 }, "csum");
+    ck_assert_int_eq(access(path, F_OK), -1);
+    replica_path(path, sizeof(path), (struct wire_blk){ 0x601, 2 }, "data");
+    ck_assert_int_eq(access(path, F_OK), 0);
+    dn_store_close(&s);
+}
+END_TEST
+
+/* Writeback starts once DN_STORE_FLUSH_AHEAD bytes are written, not for a small replica. */
+START_TEST(test_dn_store_writeback_starts_after_flush_ahead)
+{
+    struct dn_store s;
+    struct dn_rbw r;
+    uint32_t chunks = DN_STORE_FLUSH_AHEAD / CSUM_CHUNK_SIZE;
+    uint8_t *big = xcalloc(DN_STORE_FLUSH_AHEAD, 1);
+    uint8_t *big_csums = xcalloc(chunks, DN_CHUNK_CSUM_LEN);
+
+    open_store(&s);
+    ck_assert_int_eq(dn_store_rbw_create(&s, (struct wire_blk){ 0x701, 1 }, &r), 0);
+    ck_assert_int_eq(dn_store_rbw_write(&r, 0, data, CSUM_CHUNK_SIZE, csums, 1), 0);
+    ck_assert_uint_eq(r.flushed, 0);
+    ck_assert_int_eq(dn_store_rbw_write(&r, CSUM_CHUNK_SIZE, big, DN_STORE_FLUSH_AHEAD,
+                                        big_csums, chunks),
+                     0);
+    ck_assert_uint_eq(r.flushed, CSUM_CHUNK_SIZE + DN_STORE_FLUSH_AHEAD);
+    ck_assert_int_eq(dn_store_rbw_finalize(&s, &r), 0);
+    dn_store_close(&s);
+    free(big);
+    free(big_csums);
+}
+END_TEST
+
 START_TEST(test_dn_store_abort_removes_rbw_files)
 {
     struct dn_store s;
@@ -336,6 +386,8 @@ int main(void)
     tcase_add_test(tc, test_dn_store_flipped_byte_is_detected_on_read);
     tcase_add_test(tc, test_dn_store_restart_drops_rbw_and_quarantines_garbage);
     tcase_add_test(tc, test_dn_store_delete_and_generations);
+    tcase_add_test(tc, test_dn_store_finalize_replaces_stored_replica);
+    tcase_add_test(tc, test_dn_store_writeback_starts_after_flush_ahead);
     tcase_add_test(tc, test_dn_store_abort_removes_rbw_files);
     tcase_add_test(tc, test_dn_store_capacity_override);
     tcase_add_test(tc, test_dn_store_sync_of_a_finalized_replica);

@@ -82,7 +82,8 @@ int dn_read_on_request(struct dn_conn *c, const struct dn_frame *fr)
     if (rc == 0 && c->state != DN_CONN_IDLE)
         rc = -EBUSY;
     if (rc == 0)
-        rc = dn_store_read_open(c->srv->store, m.blk, &c->rd);
+        rc = dn_store_read_open(c->srv->store, m.blk, m.offset,
+                                m.len < WIRE_PKT_DATA_MAX ? m.len : WIRE_PKT_DATA_MAX, &c->rd);
     if (rc < 0) {
         LOG_INFO("read refused blk=%016" PRIx64 " gen=%" PRIu64 ": %s", m.blk.id, m.blk.gen,
                  err_str(rc));

@@ -535,7 +535,7 @@ int dn_store_sync(struct dn_store *s, struct wire_blk blk)
 
 /* Opens a finalized replica's files and checks their lengths and the checksum header. */
 static int dn_store_open_final(const struct dn_store *s, struct wire_blk blk,
-                               struct dn_reader *rd)
+                               uint64_t first_off, uint64_t first_len, struct dn_reader *rd)
 {
     char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX];
     uint8_t hdr[DN_CHUNK_HDR_LEN];
@@ -550,6 +550,8 @@ static int dn_store_open_final(const struct dn_store *s, struct wire_blk blk,
     int data_fd = open(data, O_RDONLY | O_CLOEXEC);
     if (data_fd < 0)
         return errno == ENOENT ? -ERR_NO_BLOCK : -errno;
+    if (first_len > 0)
+        (void)posix_fadvise(data_fd, (off_t)first_off, (off_t)first_len, POSIX_FADV_WILLNEED);
     int csum_fd = open(csum, O_RDONLY | O_CLOEXEC);
     if (csum_fd < 0) {
         rc = errno == ENOENT ? -ERR_CORRUPT : -errno;
@@ -589,16 +591,17 @@ void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t 
                         (off_t)(csum_chunk_count(len) * DN_CHUNK_CSUM_LEN), POSIX_FADV_WILLNEED);
 }
 
-int dn_store_read_open(struct dn_store *s, struct wire_blk blk, struct dn_reader *rd)
+int dn_store_read_open(struct dn_store *s, struct wire_blk blk, uint64_t first_off,
+                       uint64_t first_len, struct dn_reader *rd)
 {
     /* By its exact name first: a read scans no directory (after a cache drop that scan is
      * one more disk read per block read). */
-    int rc = dn_store_open_final(s, blk, rd);
+    int rc = dn_store_open_final(s, blk, first_off, first_len, rd);
 
     if (rc != -ERR_NO_BLOCK)
         return rc;
     rc = dn_store_find_exact(s, blk); /* which error: another gen is here, or none */
-    return rc < 0 ? rc : dn_store_open_final(s, blk, rd);
+    return rc < 0 ? rc : dn_store_open_final(s, blk, first_off, first_len, rd);
 }
 
 int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *data,
@@ -689,7 +692,7 @@ static int dn_store_check_entry(const struct dn_store *s, unsigned sub, const ch
             return -1;
         return 0;
     }
-    if (strcmp(ext, "data") != 0 || dn_store_open_final(s, blk, &rd) < 0)
+    if (strcmp(ext, "data") != 0 || dn_store_open_final(s, blk, 0, 0, &rd) < 0)
         return -1;
     e->blk = blk;
     e->len = rd.len;

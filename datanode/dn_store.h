@@ -87,9 +87,12 @@ int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r);
 /* Closes r and removes its files. */
 void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r);
 
-/* Opens blk's finalized replica. Errors: -ERR_NO_BLOCK, -ERR_STALE_GEN (only an older gen is
- * stored), -ERR_CORRUPT (inconsistent files), -errno. */
-int dn_store_read_open(struct dn_store *s, struct wire_blk blk, struct dn_reader *rd);
+/* Opens blk's finalized replica. The data the caller reads first, [first_off, first_off +
+ * first_len), is asked of the disk as soon as the data file is open, so that a cold read waits
+ * for it and the checksum file together, not one after the other. Errors: -ERR_NO_BLOCK,
+ * -ERR_STALE_GEN (only an older gen is stored), -ERR_CORRUPT (inconsistent files), -errno. */
+int dn_store_read_open(struct dn_store *s, struct wire_blk blk, uint64_t first_off,
+                       uint64_t first_len, struct dn_reader *rd);
 /* Tells the kernel a read of [offset, offset + len) is coming (data and checksums), so the
  * disk reads ahead while earlier frames are being sent. Advice only: never fails. */
 void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t len);

@@ -100,7 +100,7 @@ START_TEST(test_dn_store_write_finalize_read_back)
     replica_path(path, sizeof(path), blk, "data");
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_size, DATA_LEN);
-    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), 0);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, 0, 0, &rd), 0);
     ck_assert_uint_eq(rd.len, DATA_LEN);
     ck_assert_int_eq(dn_store_read(&rd, 0, DATA_LEN, got, got_csums), 0);
     ck_assert_mem_eq(got, data, DATA_LEN);
@@ -132,7 +132,7 @@ START_TEST(test_dn_store_flipped_byte_is_detected_on_read)
     b ^= 0x01;
     ck_assert_int_eq(pwrite(fd, &b, 1, CSUM_CHUNK_SIZE + 9), 1);
     close(fd);
-    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), 0);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, 0, 0, &rd), 0);
     ck_assert_int_eq(dn_store_read(&rd, 0, CSUM_CHUNK_SIZE, got, got_csums), 0);
     ck_assert_int_eq(dn_store_read(&rd, 0, DATA_LEN, got, got_csums), -ERR_CHECKSUM);
     dn_store_read_close(&rd);
@@ -187,16 +187,16 @@ START_TEST(test_dn_store_delete_and_generations)
 
     open_store(&s);
     put_replica(&s, blk);
-    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x501, 3 }, &rd), -ERR_STALE_GEN);
-    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x502, 2 }, &rd), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x501, 3 }, 0, 0, &rd), -ERR_STALE_GEN);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x502, 2 }, 0, 0, &rd), -ERR_NO_BLOCK);
     ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x501, 1 }), -ERR_NO_BLOCK);
     ck_assert_int_eq(dn_store_delete(&s, blk), 0);
-    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, 0, 0, &rd), -ERR_NO_BLOCK);
     ck_assert_uint_eq(s.used_bytes, 0);
     /* A delete of a newer generation removes an older one stored here. */
     put_replica(&s, (struct wire_blk){ 0x503, 1 });
     ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x503, 4 }), 0);
-    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x503, 1 }, &rd), -ERR_NO_BLOCK);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x503, 1 }, 0, 0, &rd), -ERR_NO_BLOCK);
     ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x503, 4 }), -ERR_NO_BLOCK);
     ck_assert_uint_eq(s.used_bytes, 0);
     dn_store_close(&s);
@@ -278,7 +278,7 @@ START_TEST(test_dn_store_sync_of_a_finalized_replica)
 
     open_store(&s);
     put_replica(&s, blk); /* put_replica finalizes without is_sync */
-    ck_assert_int_eq(dn_store_read_open(&s, blk, &rd), 0);
+    ck_assert_int_eq(dn_store_read_open(&s, blk, 0, 0, &rd), 0);
     dn_store_read_close(&rd);
     ck_assert_int_eq(dn_store_sync(&s, blk), 0);
     ck_assert_int_eq(dn_store_sync(&s, (struct wire_blk){ 0x55, 5 }), -ERR_STALE_GEN);

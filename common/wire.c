@@ -166,6 +166,7 @@ static void attr_put(struct buf *b, const struct wire_attr *a)
     buf_put_u64(b, a->block_size);
     buf_put_u16(b, a->replication);
     buf_put_u8(b, a->is_open);
+    buf_put_u64(b, a->change);
 }
 
 static void attr_get(struct cur *c, struct wire_attr *a)
@@ -182,6 +183,7 @@ static void attr_get(struct cur *c, struct wire_attr *a)
     a->block_size = cur_get_u64(c);
     a->replication = cur_get_u16(c);
     a->is_open = cur_get_u8(c);
+    a->change = cur_get_u64(c);
 }
 
 static void dn_addr_put(struct buf *b, const struct wire_dn_addr *a)

@@ -130,6 +130,10 @@ struct wire_attr {
     uint64_t block_size;
     uint16_t replication;
     uint8_t is_open; /* under construction: a writer holds the lease */
+    /* Directories: moves by one per entry added or removed, and never repeats a value across
+     * namenode restarts; files: 0. A client that sees it one above the value it last saw knows
+     * its own change was the only one. */
+    uint64_t change;
 };
 
 struct wire_dn_addr {

@@ -9,12 +9,14 @@
 
 #include "dfs.h"
 #include "mnt_dattr.h"
+#include "mnt_dnames.h"
 #include "mnt_file.h"
 
 struct mnt_ctx {
     struct dfs_client *client; /* owned by main(); set before the session loop starts */
     struct mnt_files files;    /* files this mount has open for writing */
     struct mnt_dattr dattr;    /* directories this mount just changed */
+    struct mnt_dnames dnames;  /* every name of directories this mount made and alone changed */
     double timeout_s;          /* entry and attribute cache timeout given to the kernel */
 };
 

@@ -127,12 +127,12 @@ int mnt_files_open_write(struct mnt_files *t, uint64_t ino, uint32_t wire_flags,
     return 0;
 }
 
-int mnt_files_adopt(struct mnt_files *t, uint64_t ino, struct dfs_writer *writer_take,
-                    struct mnt_file **out)
+int mnt_files_adopt(struct mnt_files *t, const struct wire_attr *created,
+                    struct dfs_writer *writer_take, struct mnt_file **out)
 {
     struct mnt_file *f;
     bool is_new;
-    int rc = mnt_files_ref(t, ino, &f, &is_new);
+    int rc = mnt_files_ref(t, created->ino, &f, &is_new);
 
     if (rc == 0 && !is_new) {
         mnt_files_put(t, f);
@@ -144,6 +144,8 @@ int mnt_files_adopt(struct mnt_files *t, uint64_t ino, struct dfs_writer *writer
     }
     f->writer = writer_take;
     f->is_dirty = true; /* the create itself is committed by the first flush */
+    f->created = *created;
+    f->has_created = true;
     pthread_mutex_unlock(&f->mu);
     *out = f;
     return 0;
@@ -219,6 +221,7 @@ ssize_t mnt_file_write(struct mnt_files *t, struct mnt_file *f, const void *buf,
     n = dfs_writer_write(f->writer, buf, len, off);
     if (n > 0) {
         f->is_dirty = true;
+        f->has_created = false;
     }
 out:
     pthread_mutex_unlock(&f->mu);
@@ -274,6 +277,7 @@ int mnt_file_truncate(struct mnt_files *t, struct mnt_file *f, uint64_t size)
     int rc;
 
     pthread_mutex_lock(&f->mu);
+    f->has_created = false;
     if (f->writer != NULL && size == dfs_writer_size(f->writer)) {
         rc = 0;
     } else if (size == 0) {
@@ -283,6 +287,38 @@ int mnt_file_truncate(struct mnt_files *t, struct mnt_file *f, uint64_t size)
     }
     pthread_mutex_unlock(&f->mu);
     return rc;
+}
+
+static bool mnt_file_attr_has(const struct wire_attr *a, const struct wire_nn_setattr *req)
+{
+    uint32_t v = req->valid;
+
+    return !((v & WIRE_SET_MODE) && (a->mode & 07777) != (req->mode & 07777)) &&
+           !((v & WIRE_SET_UID) && a->uid != req->uid) &&
+           !((v & WIRE_SET_GID) && a->gid != req->gid) &&
+           !((v & WIRE_SET_ATIME) && a->atime_ms != req->atime_ms) &&
+           !((v & WIRE_SET_MTIME) && a->mtime_ms != req->mtime_ms);
+}
+
+bool mnt_file_setattr_is_noop(struct mnt_file *f, const struct wire_nn_setattr *req,
+                              uint64_t now_ms, struct wire_attr *out)
+{
+    bool is_noop;
+
+    pthread_mutex_lock(&f->mu);
+    is_noop = f->has_created && !(req->valid & WIRE_SET_SIZE) &&
+              now_ms == f->created.ctime_ms && mnt_file_attr_has(&f->created, req);
+    if (is_noop)
+        *out = f->created;
+    pthread_mutex_unlock(&f->mu);
+    return is_noop;
+}
+
+void mnt_file_forget_created(struct mnt_file *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->has_created = false;
+    pthread_mutex_unlock(&f->mu);
 }
 
 void mnt_file_adjust_attr(struct mnt_file *f, struct wire_attr *a)

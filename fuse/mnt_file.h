@@ -27,11 +27,13 @@ enum { MNT_FILES_MAX = 4096, MNT_FILES_BUCKETS = 256 };
 
 struct mnt_file {
     uint64_t ino;                /* immutable */
-    pthread_mutex_t mu;          /* protects the three fields below */
+    pthread_mutex_t mu;          /* protects the five fields below */
     struct dfs_writer *writer;   /* GUARDED_BY(mu); NULL if opening or reopening failed */
     bool is_dirty;               /* GUARDED_BY(mu): written since the last flush */
     bool is_unsynced;            /* GUARDED_BY(mu): flushed but not fsync'd since */
     int open_rc;                 /* GUARDED_BY(mu): why writer is NULL */
+    struct wire_attr created;    /* GUARDED_BY(mu): the create's answer, if has_created */
+    bool has_created;            /* GUARDED_BY(mu): nothing this mount did changed it since */
     uint32_t ref_count;          /* GUARDED_BY(files->mu) */
     bool is_closing;             /* GUARDED_BY(files->mu): last ref gone, writer closing */
     struct mnt_file *next;       /* GUARDED_BY(files->mu): hash chain */
@@ -55,10 +57,10 @@ void mnt_files_fini(struct mnt_files *t);
  * through its writer. Errors: those of dfs_open_write (-ERR_*, -errno), -ENFILE. */
 int mnt_files_open_write(struct mnt_files *t, uint64_t ino, uint32_t wire_flags,
                          struct mnt_file **out);
-/* Adds a writer that dfs_create() returned (ownership passes to the table, also on error).
- * Errors: -ENFILE, -EBUSY (ino already open: the writer is closed). */
-int mnt_files_adopt(struct mnt_files *t, uint64_t ino, struct dfs_writer *writer_take,
-                    struct mnt_file **out);
+/* Adds a writer that dfs_create() returned with the file's attributes (ownership passes to
+ * the table, also on error). Errors: -ENFILE, -EBUSY (already open: the writer is closed). */
+int mnt_files_adopt(struct mnt_files *t, const struct wire_attr *created,
+                    struct dfs_writer *writer_take, struct mnt_file **out);
 /* A new reference to the open file of ino, or NULL if this mount does not write ino. */
 struct mnt_file *mnt_files_get(struct mnt_files *t, uint64_t ino);
 /* Drops a reference; the last one closes the writer (flush + commit) and returns its result. */
@@ -76,6 +78,15 @@ int mnt_file_sync(struct mnt_files *t, struct mnt_file *f, bool is_durable);
 /* Sets the size through the writer: the current size is a no-op; 0 commits and replaces the
  * writer with one opened with WIRE_OPEN_TRUNC; any other size is -EOPNOTSUPP. */
 int mnt_file_truncate(struct mnt_files *t, struct mnt_file *f, uint64_t size);
+/* Whether the SETATTR req (its size change already handled) would change nothing on a file
+ * this mount just created, by the namenode's own rule: every attribute it sets already has
+ * that value and now_ms is still the create's ctime. `touch` right after its create is such
+ * a SETATTR, in most cases. If so, *out is the create's answer (the namenode would have
+ * answered the same), and no round trip is needed. A write, a truncate or a SETATTR sent to
+ * the namenode (mnt_file_forget_created) ends this. */
+bool mnt_file_setattr_is_noop(struct mnt_file *f, const struct wire_nn_setattr *req,
+                              uint64_t now_ms, struct wire_attr *out);
+void mnt_file_forget_created(struct mnt_file *f);
 /* Raises a->size to what this mount has written (the namenode knows only committed data). */
 void mnt_file_adjust_attr(struct mnt_file *f, struct wire_attr *a);
 uint64_t mnt_files_flush_seq(const struct mnt_files *t);

@@ -90,7 +90,7 @@ int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_en
     if (!m.is_write) {
         rc = mnt_meta_errno(dfs_writer_close(w)); /* open(O_CREAT | O_RDONLY): commit empty */
     } else {
-        rc = mnt_meta_errno(mnt_files_adopt(&ctx->files, a.ino, w, &fh->file));
+        rc = mnt_meta_errno(mnt_files_adopt(&ctx->files, &a, w, &fh->file));
     }
     if (rc < 0) {
         mnt_io_fh_free(fh);

@@ -194,6 +194,7 @@ static int mnt_main_serve(struct fuse_session *se, const struct cfg *cfg, struct
     }
     mnt_files_init(&ctx->files, ctx->client);
     mnt_dattr_init(&ctx->dattr, (uint64_t)(ctx->timeout_s * 1000));
+    mnt_dnames_init(&ctx->dnames, (uint64_t)(ctx->timeout_s * 1000));
     loop_cfg = fuse_loop_cfg_create();
     ASSERT(loop_cfg != NULL);
     fuse_loop_cfg_set_max_threads(loop_cfg, MNT_MAIN_THREADS_MAX);
@@ -203,6 +204,7 @@ static int mnt_main_serve(struct fuse_session *se, const struct cfg *cfg, struct
     fuse_loop_cfg_destroy(loop_cfg);
     mnt_files_fini(&ctx->files);
     mnt_dattr_fini(&ctx->dattr);
+    mnt_dnames_fini(&ctx->dnames);
     dfs_client_free(ctx->client);
     ctx->client = NULL;
     return rc < 0 ? rc : 0; /* a positive rc is the signal that ended the loop */

@@ -55,6 +55,25 @@ void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir)
     mnt_dattr_put(&ctx->dattr, dir, mnt_meta_mono_ms());
 }
 
+/* After this mount added (is_added) or removed name in parent: rc is the namenode's answer,
+ * dir the directory's attributes it answered with. A refusal or failure means the directory
+ * is not what this mount thought it was, or may not be. */
+static void mnt_meta_entry_changed(struct mnt_ctx *ctx, uint64_t parent, const char *name,
+                                   bool is_added, int rc, const struct wire_attr *dir)
+{
+    uint64_t now_ms = mnt_meta_mono_ms();
+
+    if (rc < 0) {
+        mnt_dnames_forget(&ctx->dnames, parent);
+        return;
+    }
+    mnt_dattr_put(&ctx->dattr, dir, now_ms);
+    if (is_added)
+        mnt_dnames_added(&ctx->dnames, dir, name, now_ms);
+    else
+        mnt_dnames_removed(&ctx->dnames, dir, name, now_ms);
+}
+
 int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
 {
     int rc = dfs_getattr(ctx->client, ino, out);
@@ -73,6 +92,12 @@ int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
 
     if (rc < 0)
         return rc;
+    uint64_t left_ms;
+    if (mnt_dnames_is_absent(&ctx->dnames, parent, name, mnt_meta_mono_ms(), &left_ms)) {
+        memset(e, 0, sizeof(*e)); /* negative, as below, for what is left of the timeout */
+        e->entry_timeout = (double)left_ms / 1000;
+        return 0;
+    }
     rc = dfs_lookup(ctx->client, parent, name, &a);
     if (rc == -ENOENT) {
         /* A negative entry (ino 0) the kernel caches like a positive one: creating a new file
@@ -129,21 +154,43 @@ static uint64_t mnt_meta_now_ms(void)
     return mnt_attr_ms(&ts);
 }
 
+/* A SETATTR of a file this mount just created that changes nothing is answered here (see
+ * mnt_file_setattr_is_noop); any other makes the create's answer stale. */
+static bool mnt_meta_setattr_is_noop(struct mnt_ctx *ctx, const struct wire_nn_setattr *req,
+                                     uint64_t now_ms, struct wire_attr *out)
+{
+    struct mnt_file *f = mnt_files_get(&ctx->files, req->ino);
+    bool is_noop;
+
+    if (f == NULL)
+        return false;
+    is_noop = mnt_file_setattr_is_noop(f, req, now_ms, out);
+    if (is_noop)
+        mnt_file_adjust_attr(f, out);
+    else
+        mnt_file_forget_created(f);
+    mnt_files_put(&ctx->files, f);
+    return is_noop;
+}
+
 int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr, int to_set,
                      struct stat *st)
 {
     struct wire_nn_setattr req;
     struct wire_attr a;
+    uint64_t now_ms = mnt_meta_now_ms();
     int rc;
 
-    mnt_attr_setattr_req(ino, attr, to_set, mnt_meta_now_ms(), &req);
+    mnt_attr_setattr_req(ino, attr, to_set, now_ms, &req);
     if (req.valid & WIRE_SET_SIZE) {
         rc = mnt_meta_truncate(ctx, ino, req.size);
         if (rc < 0)
             return rc;
         req.valid &= ~(uint32_t)WIRE_SET_SIZE;
     }
-    if (req.valid != 0) {
+    if (req.valid != 0 && mnt_meta_setattr_is_noop(ctx, &req, now_ms, &a)) {
+        rc = 0;
+    } else if (req.valid != 0) {
         rc = mnt_meta_errno(dfs_setattr(ctx->client, &req, &a));
         if (rc == 0 && S_ISDIR(a.mode))
             mnt_meta_dir_changed(ctx, &a);
@@ -167,8 +214,7 @@ int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
     struct wire_attr dir;
     int rc = mnt_meta_errno(dfs_create(ctx->client, &c, a, &dir, w));
 
-    if (rc == 0)
-        mnt_meta_dir_changed(ctx, &dir);
+    mnt_meta_entry_changed(ctx, req->parent, req->name, true, rc, &dir);
     return rc;
 }
 
@@ -202,10 +248,11 @@ int mnt_meta_mkdir(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
 
     if (rc < 0)
         return rc;
-    rc = dfs_mkdir(ctx->client, &m, &a, &dir);
+    rc = mnt_meta_errno(dfs_mkdir(ctx->client, &m, &a, &dir));
+    mnt_meta_entry_changed(ctx, req->parent, req->name, true, rc, &dir);
     if (rc < 0)
-        return mnt_meta_errno(rc);
-    mnt_meta_dir_changed(ctx, &dir);
+        return rc;
+    mnt_dnames_made(&ctx->dnames, &a, mnt_meta_mono_ms());
     mnt_attr_to_entry(&a, ctx->timeout_s, e);
     return 0;
 }
@@ -215,10 +262,10 @@ int mnt_meta_unlink(struct mnt_ctx *ctx, uint64_t parent, const char *name)
     struct wire_attr dir;
     int rc = mnt_meta_check_name(name);
 
-    if (rc == 0)
-        rc = mnt_meta_errno(dfs_unlink(ctx->client, parent, name, &dir));
-    if (rc == 0)
-        mnt_meta_dir_changed(ctx, &dir);
+    if (rc < 0)
+        return rc;
+    rc = mnt_meta_errno(dfs_unlink(ctx->client, parent, name, &dir));
+    mnt_meta_entry_changed(ctx, parent, name, false, rc, &dir);
     return rc;
 }
 
@@ -227,10 +274,10 @@ int mnt_meta_rmdir(struct mnt_ctx *ctx, uint64_t parent, const char *name)
     struct wire_attr dir;
     int rc = mnt_meta_check_name(name);
 
-    if (rc == 0)
-        rc = mnt_meta_errno(dfs_rmdir(ctx->client, parent, name, &dir));
-    if (rc == 0)
-        mnt_meta_dir_changed(ctx, &dir);
+    if (rc < 0)
+        return rc;
+    rc = mnt_meta_errno(dfs_rmdir(ctx->client, parent, name, &dir));
+    mnt_meta_entry_changed(ctx, parent, name, false, rc, &dir);
     return rc;
 }
 
@@ -251,6 +298,8 @@ int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
      * after the rename, since a change in either answered meanwhile may have put them back). */
     mnt_dattr_forget(&ctx->dattr, req->parent);
     mnt_dattr_forget(&ctx->dattr, req->new_parent);
+    mnt_dnames_forget(&ctx->dnames, req->parent);
+    mnt_dnames_forget(&ctx->dnames, req->new_parent);
     rc = mnt_meta_errno(dfs_rename(ctx->client, &r));
     mnt_dattr_forget(&ctx->dattr, req->parent);
     mnt_dattr_forget(&ctx->dattr, req->new_parent);

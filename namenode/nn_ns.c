@@ -283,6 +283,7 @@ static void dir_insert(struct nn_inode *dir, uint32_t idx, struct nn_inode *chil
     memmove(&(*ents)[idx + 1], &(*ents)[idx], (dir->count - idx) * sizeof(**ents));
     (*ents)[idx] = child;
     dir->count++;
+    dir->u.dir.change++;
 }
 
 static void dir_remove(struct nn_inode *dir, uint32_t idx)
@@ -292,6 +293,7 @@ static void dir_remove(struct nn_inode *dir, uint32_t idx)
     ASSERT(idx < dir->count);
     memmove(&ents[idx], &ents[idx + 1], (dir->count - idx - 1) * sizeof(*ents));
     dir->count--;
+    dir->u.dir.change++;
 }
 
 int nn_ns_lookup(const struct nn_ns *ns, uint64_t parent, const char *name, size_t name_len,
@@ -324,6 +326,7 @@ void nn_ns_attr(const struct nn_inode *in, struct wire_attr *out)
     out->block_size = nn_inode_block_size(in);
     out->replication = in->replication;
     out->is_open = (in->flags & NN_INODE_OPEN) != 0;
+    out->change = nn_inode_is_dir(in) ? in->u.dir.change : 0;
 }
 
 /* ---- inode lifecycle ---- */
@@ -366,8 +369,10 @@ static void inode_count(struct nn_ns *ns, const struct nn_inode *in, int delta)
 static void inode_start(struct nn_ns *ns, struct nn_inode *in, uint32_t mode, uint64_t now)
 {
     in->mode = mode;
-    if (S_ISDIR(mode))
+    if (S_ISDIR(mode)) {
         in->u.dir.nlink = 2;
+        in->u.dir.change = ns->change_base;
+    }
     in->atime_ms = in->mtime_ms = in->ctime_ms = now;
     inode_count(ns, in, 1);
 }
@@ -444,6 +449,23 @@ void nn_ns_fini(struct nn_ns *ns)
         inode_release(ns, *slot);
     nn_otab_fini(&ns->inodes);
     u64map_fini(&ns->leases);
+}
+
+void nn_ns_start_changes(struct nn_ns *ns, uint64_t base)
+{
+    size_t pos = 0;
+    struct nn_inode **slot;
+
+    ns->change_base = base;
+    while ((slot = nn_otab_next(&ns->inodes, &pos)) != NULL) {
+        if (nn_inode_is_dir(*slot))
+            (*slot)->u.dir.change = base;
+    }
+}
+
+uint64_t nn_change_base(uint64_t wall_ms)
+{
+    return wall_ms << 20;
 }
 
 /* ---- validation helpers ---- */

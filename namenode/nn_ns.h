@@ -131,6 +131,7 @@ struct nn_inode {
             struct nn_inode **ents; /* sorted bytewise by the children's names */
             uint32_t ent_cap;
             uint32_t nlink;
+            uint64_t change; /* +1 per entry added or removed; see nn_ns_start_changes() */
         } dir;
     } u;
     char name[];
@@ -144,11 +145,22 @@ struct nn_ns {
     uint64_t file_count;
     uint64_t dir_count;
     uint64_t blk_count;
+    uint64_t change_base; /* a new directory's change counter starts here */
 };
 
 /* Creates a namespace holding only the root directory (mode 0755, times now_ms). */
 void nn_ns_init(struct nn_ns *ns, uint64_t now_ms);
 void nn_ns_fini(struct nn_ns *ns);
+/* Starts every directory's change counter (wire_attr.change) at base, and directories made
+ * later too. The counters live only in memory: a namenode calls this once loaded, with a base
+ * above anything its previous runs can have handed out (see nn_change_base()), so that a
+ * client comparing a directory's counter with an earlier answer's never mistakes a restart
+ * for "nothing changed". */
+void nn_ns_start_changes(struct nn_ns *ns, uint64_t base);
+/* A change-counter base from the wall clock: each millisecond has room for 2^20 changes per
+ * directory, more than a namenode can make, so a later start's base is above what an earlier
+ * run reached (unless the clock went back between the two). */
+uint64_t nn_change_base(uint64_t wall_ms);
 
 /* Applies op. Returns 0 and fills *res, or a negative error (-ENOENT, -EEXIST, -ENOTDIR,
  * -EISDIR, -ENOTEMPTY, -EINVAL, -ERR_LEASE, -EOPNOTSUPP, ...) leaving the namespace unchanged.

@@ -132,6 +132,20 @@ for step in "touch $IT_MNT/dattr/a" "mkdir $IT_MNT/dattr/sub" "rm $IT_MNT/dattr/
 done
 [ "$(stat -c %h "$IT_MNT/dattr")" = 2 ] || fail "nlink of an empty directory"
 rmdir "$IT_MNT/dattr"
+# In a directory the mount made and alone changed, it answers a new name's lookup itself
+# ("absent"); a name another client (the CLI) creates there shows at once after the mount's
+# next change in it (whose answer shows the other change), else within the entry timeout.
+mkdir "$IT_MNT/dnames"
+touch "$IT_MNT/dnames/mine"
+dfs put "$IT_TMP/small" /dnames/theirs
+touch "$IT_MNT/dnames/mine2"
+[ -e "$IT_MNT/dnames/theirs" ] || fail "a name another client created is hidden after a change"
+cmp "$IT_MNT/dnames/theirs" "$IT_TMP/small" || fail "another client's file differs"
+dfs put "$IT_TMP/small" /dnames/later
+sleep 1.2 # past the entry timeout, without a change by the mount
+[ -e "$IT_MNT/dnames/later" ] || fail "another client's name hidden past the entry timeout"
+for n in mine mine2 theirs later; do rm "$IT_MNT/dnames/$n"; done
+rmdir "$IT_MNT/dnames" || fail "directory not empty after removing every name"
 # A listing asks the namenode; attributes and names the mount saw may stay cached for the
 # attribute timeout (1 s; this mount created a file in /cli a moment ago).
 ls "$IT_MNT" | grep -qx cli && fail "mount still lists /cli"

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check_run.h"
 #include "err.h"
@@ -201,13 +202,53 @@ START_TEST(test_mnt_file_adopt_takes_a_created_writer)
     struct mnt_file *f;
     struct mnt_file *g;
 
+    struct wire_attr a = {.ino = 5};
+
     ck_assert_int_eq(dfs_open_write(NULL, 5, 0, &w), 0);
-    ck_assert_int_eq(mnt_files_adopt(&files, 5, w, &f), 0);
+    ck_assert_int_eq(mnt_files_adopt(&files, &a, w, &f), 0);
     ck_assert_int_eq(dfs_open_write(NULL, 5, 0, &w2), 0);
-    ck_assert_int_eq(mnt_files_adopt(&files, 5, w2, &g), -EBUSY);
+    ck_assert_int_eq(mnt_files_adopt(&files, &a, w2, &g), -EBUSY);
     ck_assert_int_eq(fake.close_count, 1); /* w2 closed on refusal */
     ck_assert_int_eq(mnt_file_sync(&files, f, false), 0); /* commits the created file */
     ck_assert_int_eq(fake.flush_count, 2);
+    mnt_files_put(&files, f);
+}
+END_TEST
+
+/* A SETATTR that sets what the create answered, in the create's millisecond, needs no round
+ * trip; another value, another millisecond, or a write since, does. */
+START_TEST(test_mnt_file_setattr_of_a_new_file_to_its_values_is_a_noop)
+{
+    struct wire_attr a = {.ino = 6, .mode = S_IFREG | 0644, .uid = 7, .gid = 8,
+                          .atime_ms = 1000, .mtime_ms = 1000, .ctime_ms = 1000};
+    struct wire_nn_setattr touch = {.ino = 6, .valid = WIRE_SET_ATIME | WIRE_SET_MTIME,
+                                    .atime_ms = 1000, .mtime_ms = 1000};
+    struct wire_nn_setattr chmod_same = {.ino = 6, .valid = WIRE_SET_MODE, .mode = 0644};
+    struct wire_nn_setattr chmod_other = {.ino = 6, .valid = WIRE_SET_MODE, .mode = 0600};
+    struct wire_nn_setattr later = touch;
+    struct wire_attr out = {.ino = 0};
+    struct dfs_writer *w;
+    struct mnt_file *f;
+    char buf[4] = {0};
+
+    later.atime_ms = later.mtime_ms = 1001;
+    ck_assert_int_eq(dfs_open_write(NULL, 6, 0, &w), 0);
+    ck_assert_int_eq(mnt_files_adopt(&files, &a, w, &f), 0);
+    ck_assert(mnt_file_setattr_is_noop(f, &touch, 1000, &out));
+    ck_assert_uint_eq(out.ino, 6);
+    ck_assert_uint_eq(out.uid, 7);
+    ck_assert(mnt_file_setattr_is_noop(f, &chmod_same, 1000, &out));
+    ck_assert(!mnt_file_setattr_is_noop(f, &chmod_other, 1000, &out));
+    ck_assert(!mnt_file_setattr_is_noop(f, &touch, 1001, &out)); /* ctime would move */
+    ck_assert(!mnt_file_setattr_is_noop(f, &later, 1001, &out));
+    ck_assert_int_eq(mnt_file_write(&files, f, buf, 4, 0, false), 4);
+    ck_assert(!mnt_file_setattr_is_noop(f, &touch, 1000, &out)); /* written since */
+    mnt_files_put(&files, f);
+
+    ck_assert_int_eq(dfs_open_write(NULL, 6, 0, &w), 0);
+    ck_assert_int_eq(mnt_files_adopt(&files, &a, w, &f), 0);
+    mnt_file_forget_created(f); /* a SETATTR went to the namenode */
+    ck_assert(!mnt_file_setattr_is_noop(f, &touch, 1000, &out));
     mnt_files_put(&files, f);
 }
 END_TEST
@@ -237,6 +278,7 @@ int main(void)
     tcase_add_test(tc, test_mnt_file_open_trunc_on_a_shared_file_truncates_through_it);
     tcase_add_test(tc, test_mnt_file_failed_open_leaves_no_entry);
     tcase_add_test(tc, test_mnt_file_adopt_takes_a_created_writer);
+    tcase_add_test(tc, test_mnt_file_setattr_of_a_new_file_to_its_values_is_a_noop);
     tcase_add_test(tc, test_mnt_file_fini_closes_writers_left_open);
     suite_add_tcase(s, tc);
     return check_run(s);

@@ -230,6 +230,48 @@ static const struct wire_blk no_blk = { 0, 0 };
 
 /* ---- create, mkdir, lookup ---- */
 
+static uint64_t dir_change(uint64_t ino)
+{
+    struct wire_attr a;
+
+    nn_ns_attr(nn_ns_get(&ns, ino), &a);
+    return a.change;
+}
+
+/* A directory's change counter starts at the base and moves by one per entry added or
+ * removed, and only then; files have none. */
+START_TEST(test_nn_ns_dir_change_counts_entry_changes)
+{
+    struct wire_attr a;
+
+    nn_ns_start_changes(&ns, nn_change_base(5));
+    ck_assert_uint_eq(nn_change_base(5), 5u << 20);
+    ck_assert_uint_eq(dir_change(NN_ROOT_INO), 5u << 20);
+    uint64_t d = mkdir_ok(NN_ROOT_INO, "d");
+    ck_assert_uint_eq(dir_change(NN_ROOT_INO), (5u << 20) + 1);
+    ck_assert_uint_eq(dir_change(d), 5u << 20);
+    uint64_t f = create_ok(d, "f", "c1");
+    ck_assert_uint_eq(dir_change(d), (5u << 20) + 1);
+    struct nn_op set = op_setattr(d, WIRE_SET_MODE, 0, "");
+    set.mode = 0700;
+    ck_assert_int_eq(apply(&set, NULL), 0); /* not an entry change */
+    ck_assert_uint_eq(dir_change(d), (5u << 20) + 1);
+    expect_fail((struct nn_op[]){ op_create(d, "f", "c2") }, -EEXIST);
+    ck_assert_uint_eq(dir_change(d), (5u << 20) + 1);
+    struct nn_op mv = op_rename(d, "f", d, "g", 0);
+    ck_assert_int_eq(apply(&mv, NULL), 0);
+    ck_assert_uint_eq(dir_change(d), (5u << 20) + 3); /* one removed, one added */
+    struct nn_op rm = op_name(NN_OP_UNLINK, d, "g");
+    ck_assert_int_eq(apply(&rm, NULL), 0);
+    ck_assert_uint_eq(dir_change(d), (5u << 20) + 4);
+    nn_ns_attr(nn_ns_get(&ns, NN_ROOT_INO), &a);
+    ck_assert_uint_eq(a.change, (5u << 20) + 1);
+    nn_ns_start_changes(&ns, nn_change_base(9)); /* a restart: above anything before */
+    ck_assert_uint_eq(dir_change(d), 9u << 20);
+    (void)f;
+}
+END_TEST
+
 START_TEST(test_nn_ns_init_has_only_root_dir)
 {
     const struct nn_inode *root = nn_ns_get(&ns, NN_ROOT_INO);
@@ -1241,6 +1283,7 @@ static Suite *nn_ns_suite(void)
     TCase *tc = tcase_create("namespace");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_ns_init_has_only_root_dir);
+    tcase_add_test(tc, test_nn_ns_dir_change_counts_entry_changes);
     tcase_add_test(tc, test_nn_ns_mkdir_then_lookup_finds_it);
     tcase_add_test(tc, test_nn_ns_create_makes_open_file_with_lease);
     tcase_add_test(tc, test_nn_ns_create_with_bad_params_is_einval);

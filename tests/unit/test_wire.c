@@ -36,6 +36,7 @@ static void assert_attr_eq(const struct wire_attr *a, const struct wire_attr *b)
     ck_assert_uint_eq(a->block_size, b->block_size);
     ck_assert_uint_eq(a->replication, b->replication);
     ck_assert_uint_eq(a->is_open, b->is_open);
+    ck_assert_uint_eq(a->change, b->change);
 }
 
 static void assert_addr_eq(const struct wire_dn_addr *a, const char *node_id, const char *host,
@@ -60,6 +61,7 @@ static const struct wire_attr sample_attr = {
     .block_size = 64ULL << 20,
     .replication = 0x0203,
     .is_open = 1,
+    .change = 0x0f1e2d3c4b5a6978ULL,
 };
 
 static const char *const addr_ids[] = { "dn-aaaa", "dn-bbbb", "dn-cccc" };

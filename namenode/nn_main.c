@@ -87,8 +87,14 @@ static int load_state(struct nn_main *m)
     nn_blocks_init(&m->st.blocks, &m->st.ns);
     nn_dns_init(&m->st.dns, cfg_u64(&m->cfg, CFG_DN_DEAD_MS));
     rc = nn_state_rebuild_blocks(&m->st);
-    if (rc < 0)
+    if (rc < 0) {
         LOG_ERROR("namespace in %s is inconsistent: %s", dir, err_str(rc));
+        return rc;
+    }
+    m->st.now_ms = nn_wall_ms();
+    rc = nn_state_spend_unsynced_blk_ids(&m->st);
+    if (rc < 0)
+        LOG_ERROR("cannot log in %s: %s", dir, err_str(rc));
     return rc;
 }
 

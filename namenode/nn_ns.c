@@ -880,6 +880,16 @@ static int apply_complete(struct nn_ns *ns, const struct nn_op *op, struct nn_op
     return 0;
 }
 
+static int apply_spend_blk_ids(struct nn_ns *ns, const struct nn_op *op,
+                               struct nn_op_result *res)
+{
+    if (op->size > ns->next_blk_id)
+        ns->next_blk_id = op->size;
+    else
+        res->is_unchanged = 1;
+    return 0;
+}
+
 typedef int nn_apply_fn(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *res);
 
 static nn_apply_fn *const nn_apply_table[NN_OP_KIND_MAX + 1] = {
@@ -887,7 +897,7 @@ static nn_apply_fn *const nn_apply_table[NN_OP_KIND_MAX + 1] = {
     [NN_OP_OPEN_WRITE] = apply_open_write, [NN_OP_UNLINK] = apply_unlink,
     [NN_OP_RMDIR] = apply_rmdir,       [NN_OP_RENAME] = apply_rename,
     [NN_OP_SETATTR] = apply_setattr,   [NN_OP_ADD_BLOCK] = apply_add_block,
-    [NN_OP_COMPLETE] = apply_complete,
+    [NN_OP_COMPLETE] = apply_complete, [NN_OP_SPEND_BLK_IDS] = apply_spend_blk_ids,
 };
 
 int nn_ns_apply(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *res)

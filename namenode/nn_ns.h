@@ -38,7 +38,8 @@ enum nn_op_kind {
     NN_OP_SETATTR = 7,
     NN_OP_ADD_BLOCK = 8,
     NN_OP_COMPLETE = 9,
-    NN_OP_KIND_MAX = 9
+    NN_OP_SPEND_BLK_IDS = 10, /* block ids below op.size are spent: never handed out again */
+    NN_OP_KIND_MAX = 10
 };
 
 /* One namespace change: the edit-log record. Fields not used by a kind are zero. */
@@ -55,7 +56,7 @@ struct nn_op {
     uint32_t uid;
     uint32_t gid;
     uint32_t flags; /* OPEN_WRITE: WIRE_OPEN_*; RENAME: WIRE_RENAME_*; SETATTR: WIRE_SET_* */
-    uint64_t size;  /* SETATTR */
+    uint64_t size;  /* SETATTR; SPEND_BLK_IDS: the next block id at least */
     uint64_t atime_ms;
     uint64_t mtime_ms;
     uint64_t block_size; /* CREATE */

@@ -455,6 +455,7 @@ static int h_add_block(struct nn_state *st, struct nn_session *s, const struct w
     for (uint32_t i = 0; i < r.target_count; i++)
         nn_dns_addr(&st->dns, chosen[i], &r.targets[i]);
     wire_nn_add_block_ok_encode(out, &r);
+    s->is_reply_early_ok = 1; /* see nn_state_spend_unsynced_blk_ids() */
     return 0;
 }
 
@@ -598,6 +599,7 @@ int nn_rpc_dispatch(struct nn_state *st, struct nn_session *s, const struct wire
     int rc, is_fatal = 0;
 
     size_t start = wire_frame_begin(out);
+    s->is_reply_early_ok = 0;
     if (!h) {
         rc = -ERR_UNKNOWN_TYPE;
         is_fatal = 1;
@@ -608,10 +610,24 @@ int nn_rpc_dispatch(struct nn_state *st, struct nn_session *s, const struct wire
         rc = h(st, s, f, out);
         is_fatal = type == WIRE_HELLO && rc < 0;
     }
-    if (rc < 0)
+    if (rc < 0) {
         out->len = start + WIRE_HDR_LEN; /* an error reply has an empty body */
+        s->is_reply_early_ok = 0;
+    }
     wire_frame_end(out, start, (uint16_t)(type + 1), f->hdr.req_id, err_to_wire(rc));
     return is_fatal ? rc : 0;
+}
+
+int nn_state_spend_unsynced_blk_ids(struct nn_state *st)
+{
+    struct nn_op op = { .kind = NN_OP_SPEND_BLK_IDS, .now_ms = st->now_ms };
+    struct nn_op_result res = { 0 };
+
+    op.size = st->ns.next_blk_id + NN_BLK_IDS_UNSYNCED_MAX;
+    int rc = apply_logged(st, &op, &res);
+    if (rc == 0 && st->journal)
+        rc = nn_journal_sync(st->journal);
+    return rc;
 }
 
 int nn_state_rebuild_blocks(struct nn_state *st)

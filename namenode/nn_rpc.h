@@ -15,6 +15,10 @@
 #include "nn_ns.h"
 #include "wire.h"
 
+/* More block ids than one namenode can allocate between two syncs of its edit log (each
+ * allocation takes memory: 2^32 of them would take over 100 GiB). */
+#define NN_BLK_IDS_UNSYNCED_MAX (UINT64_C(1) << 32)
+
 struct nn_state {
     struct nn_ns ns;
     struct nn_blocks blocks;
@@ -33,12 +37,23 @@ struct nn_session {
     uint8_t kind; /* enum wire_node_kind */
     char node_id[WIRE_ID_MAX + 1];
     int32_t dn_idx; /* registered datanode, or -1 */
+    /* Set by nn_rpc_dispatch(): the reply it just appended may go out before the edit log's
+     * next sync (an ADD_BLOCK, see nn_state_spend_unsynced_blk_ids()). */
+    int is_reply_early_ok;
 };
 
 void nn_session_init(struct nn_session *s);
 /* Fills the (empty) block map from the namespace after load/replay. -ERR_CORRUPT if two
  * files claim the same block id. */
 int nn_state_rebuild_blocks(struct nn_state *st);
+/* ADD_BLOCK is answered before its record is on disk: nothing a user is told is done depends
+ * on it (a file's blocks count once COMPLETE, or the next ADD_BLOCK, is synced, and that sync
+ * covers every record before it), and a small file then waits for two syncs, not three. A
+ * crash can still lose allocations whose blocks a client already sent to datanodes; ids must
+ * not be handed out twice, or a delete of such an orphan replica could hit a new block with
+ * its id. So at each start, before serving, every id such an allocation can have had (the
+ * next NN_BLK_IDS_UNSYNCED_MAX) is spent, in a synced record. 0 or the sync's error. */
+int nn_state_spend_unsynced_blk_ids(struct nn_state *st);
 /* Handles one request frame and appends exactly one complete reply frame to out. Returns 0,
  * or a negative error after which the connection must be closed (bad HELLO, request before
  * HELLO, unknown type); the error reply is still in out. */

@@ -69,10 +69,14 @@ static void nn_conn_read_cb(struct bufferevent *bev, void *arg)
     int rc = 0; /* never read unset, but gcc -O2 with sanitizers cannot see that */
 
     while (!c->is_closing && (rc = net_frame_peek(in, &f)) > 0) {
+        size_t before = c->out.len;
         c->srv->st->now_ms = c->srv->opts.now_ms();
         if (nn_rpc_dispatch(c->srv->st, &c->sess, &f, &c->out) < 0)
             c->is_closing = 1;
         net_frame_drain(in, &f);
+        /* Behind no reply that waits for the sync (replies keep their order). */
+        if (c->sess.is_reply_early_ok && before == 0 && !c->is_closing)
+            net_send_now(c->bev, &c->out);
     }
     if (!c->is_closing && rc < 0) {
         LOG_WARN("closing connection: bad frame: %s", err_str(rc));

@@ -272,6 +272,25 @@ START_TEST(test_nn_ns_dir_change_counts_entry_changes)
 }
 END_TEST
 
+/* SPEND_BLK_IDS raises the next block id, never lowers it (and then changes nothing). */
+START_TEST(test_nn_ns_spend_blk_ids_only_raises)
+{
+    struct nn_op op = op_new(NN_OP_SPEND_BLK_IDS);
+    struct nn_op_result res = { 0 };
+
+    op.size = 100;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 0);
+    ck_assert_uint_eq(ns.next_blk_id, 100);
+    uint64_t f = create_ok(NN_ROOT_INO, "f", "c1");
+    ck_assert_uint_eq(add_block_ok(f, "c1", no_blk, 0).id, 100);
+    op.size = 50;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_int_eq(res.is_unchanged, 1);
+    ck_assert_uint_eq(ns.next_blk_id, 101);
+}
+END_TEST
+
 START_TEST(test_nn_ns_init_has_only_root_dir)
 {
     const struct nn_inode *root = nn_ns_get(&ns, NN_ROOT_INO);
@@ -1283,6 +1302,7 @@ static Suite *nn_ns_suite(void)
     TCase *tc = tcase_create("namespace");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_ns_init_has_only_root_dir);
+    tcase_add_test(tc, test_nn_ns_spend_blk_ids_only_raises);
     tcase_add_test(tc, test_nn_ns_dir_change_counts_entry_changes);
     tcase_add_test(tc, test_nn_ns_mkdir_then_lookup_finds_it);
     tcase_add_test(tc, test_nn_ns_create_makes_open_file_with_lease);

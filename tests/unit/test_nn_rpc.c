@@ -596,6 +596,35 @@ START_TEST(test_nn_rpc_add_block_by_other_client_is_lease_error)
 }
 END_TEST
 
+/* Only a successful ADD_BLOCK's reply may go out before the sync; after a start, block ids
+ * continue NN_BLK_IDS_UNSYNCED_MAX further on, so an allocation lost with its unsynced record
+ * is never handed out again. */
+START_TEST(test_nn_rpc_add_block_answers_early_and_a_start_spends_unsynced_ids)
+{
+    struct nn_session dn, cl;
+    uint64_t ino;
+    struct reply r;
+    struct wire_nn_add_block_ok ab;
+
+    datanode(&dn, 0);
+    client(&cl, "c1");
+    ck_assert_uint_eq(create(&cl, NN_ROOT_INO, "f", &ino), 0);
+    ck_assert_int_eq(cl.is_reply_early_ok, 0); /* a create waits for its sync */
+    ck_assert_uint_eq(add_block(&cl, ino, no_blk, 0, &r, &ab), 0);
+    ck_assert_int_eq(cl.is_reply_early_ok, 1);
+    reply_fini(&r);
+    uint64_t first = ab.blk.id;
+    ck_assert_uint_eq(add_block(&cl, 999, no_blk, 0, &r, &ab), wire_err(-ENOENT));
+    ck_assert_int_eq(cl.is_reply_early_ok, 0); /* errors keep their place */
+    reply_fini(&r);
+    ck_assert_int_eq(nn_state_spend_unsynced_blk_ids(&st), 0);
+    ck_assert_uint_eq(st.ns.next_blk_id, first + 1 + NN_BLK_IDS_UNSYNCED_MAX);
+    ck_assert_uint_eq(add_block(&cl, ino, ab.blk, 10, &r, &ab), 0);
+    ck_assert_uint_eq(ab.blk.id, first + 1 + NN_BLK_IDS_UNSYNCED_MAX);
+    reply_fini(&r);
+}
+END_TEST
+
 START_TEST(test_nn_rpc_add_block_without_live_datanodes_fails)
 {
     struct nn_session cl, dn;
@@ -1041,6 +1070,7 @@ static Suite *nn_rpc_suite(void)
     tcase_add_test(tc, test_nn_rpc_second_block_commits_first_and_offsets_follow);
     tcase_add_test(tc, test_nn_rpc_add_block_by_other_client_is_lease_error);
     tcase_add_test(tc, test_nn_rpc_add_block_without_live_datanodes_fails);
+    tcase_add_test(tc, test_nn_rpc_add_block_answers_early_and_a_start_spends_unsynced_ids);
     tcase_add_test(tc, test_nn_rpc_silent_datanode_is_not_a_location);
     tcase_add_test(tc, test_nn_rpc_block_report_orders_invalid_replicas_deleted);
     tcase_add_test(tc, test_nn_rpc_truncate_releases_blocks_to_datanodes);

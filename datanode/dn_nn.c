@@ -66,6 +66,22 @@ static void dn_nn_send_blocks(struct dn_nn *nn, uint16_t type, uint8_t flags,
     net_send_buf(nn->bev, &nn->out);
 }
 
+/* Announces the finalized replicas waiting in nn->received. */
+static void dn_nn_received_flush(struct dn_nn *nn)
+{
+    evtimer_del(nn->received_ev);
+    if (nn->received_count > 0 && nn->state == DN_NN_UP)
+        dn_nn_send_blocks(nn, WIRE_DN_BLOCK_RECEIVED, 0, nn->received, nn->received_count);
+    nn->received_count = 0;
+}
+
+static void dn_nn_received_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    dn_nn_received_flush(arg);
+}
+
 struct dn_nn_list {
     struct wire_blk_len *entries;
     size_t count;
@@ -138,6 +154,8 @@ static void dn_nn_reset(struct dn_nn *nn, const char *why)
     nn->state = DN_NN_DOWN;
     evtimer_del(nn->heartbeat_ev);
     evtimer_del(nn->report_ev);
+    evtimer_del(nn->received_ev);
+    nn->received_count = 0; /* the full report after registering again carries them */
     if (nn->bev) {
         bufferevent_setcb(nn->bev, NULL, NULL, NULL, NULL);
         bufferevent_disable(nn->bev, EV_READ | EV_WRITE);
@@ -418,7 +436,9 @@ int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store
     nn->heartbeat_ev = event_new(base, -1, EV_PERSIST, dn_nn_heartbeat_cb, nn);
     nn->report_ev = event_new(base, -1, EV_PERSIST, dn_nn_report_cb, nn);
     nn->delete_ev = evtimer_new(base, dn_nn_delete_cb, nn);
-    ASSERT(nn->retry_ev && nn->heartbeat_ev && nn->report_ev && nn->delete_ev);
+    nn->received_ev = evtimer_new(base, dn_nn_received_cb, nn);
+    ASSERT(nn->retry_ev && nn->heartbeat_ev && nn->report_ev && nn->delete_ev &&
+           nn->received_ev);
     rc = dn_deleter_start(&nn->deleter, store);
     if (rc < 0) {
         snprintf(err, errlen, "cannot start the deleter thread: %s", strerror(-rc));
@@ -441,12 +461,19 @@ void dn_nn_close(struct dn_nn *nn)
     event_free(nn->report_ev);
     dn_deleter_stop(&nn->deleter);
     event_free(nn->delete_ev);
+    event_free(nn->received_ev);
     buf_fini(&nn->out);
 }
 
 void dn_nn_block_received(struct dn_nn *nn, const struct wire_blk_len *e)
 {
+    struct timeval delay = { .tv_sec = 0, .tv_usec = DN_NN_RECEIVED_DELAY_MS * 1000 };
+
     if (nn->state != DN_NN_UP)
         return; /* the full report after the next registration carries it */
-    dn_nn_send_blocks(nn, WIRE_DN_BLOCK_RECEIVED, 0, e, 1);
+    nn->received[nn->received_count++] = *e;
+    if (nn->received_count == DN_NN_RECEIVED_BATCH)
+        dn_nn_received_flush(nn);
+    else if (!evtimer_pending(nn->received_ev, NULL))
+        evtimer_add(nn->received_ev, &delay);
 }

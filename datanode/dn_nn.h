@@ -4,7 +4,10 @@
  * sent) --REGISTER_OK--> UP (full block report sent, heartbeat timer running).
  * UP: a heartbeat every heartbeat_ms (from REGISTER_OK, else dfs.heartbeat_ms); DELETE
  * commands in a reply are executed and confirmed with DN_BLOCK_DELETED; each finalized
- * replica is announced with DN_BLOCK_RECEIVED; a full report every report_secs.
+ * replica is announced with DN_BLOCK_RECEIVED, batched: within DN_NN_RECEIVED_DELAY_MS, or at
+ * once when DN_NN_RECEIVED_BATCH wait (the namenode already counts a pipeline's targets as
+ * locations; for small files one message each woke the namenode, and this node again for
+ * the answer, three times per file); a full report every report_secs.
  * Any loss, timeout or non-zero status on HELLO/REGISTER/HEARTBEAT/BLOCK_REPORT -> DOWN, and
  * the retry timer (DN_NN_RETRY_MS) starts over from HELLO, so register and full report are
  * redone. While DOWN nothing is queued: the next full report covers what happened.
@@ -28,6 +31,8 @@ enum {
     DN_NN_TIMEOUT_MIN_MS = 10000,
     DN_NN_DELETE_BATCH = 64,  /* deletes confirmed per DN_BLOCK_DELETED */
     DN_NN_DELETE_POLL_MS = 10, /* how often finished deletes are collected while any run */
+    DN_NN_RECEIVED_BATCH = 256,   /* finalized replicas announced per DN_BLOCK_RECEIVED */
+    DN_NN_RECEIVED_DELAY_MS = 50, /* how long one waits for others to join it */
 };
 
 /* Number of writes in progress, for heartbeats. */
@@ -74,6 +79,9 @@ struct dn_nn {
      * DN_NN_DELETE_POLL_MS while it has work, and confirms it with DN_BLOCK_DELETED. */
     struct dn_deleter deleter;
     struct event *delete_ev;
+    struct wire_blk_len received[DN_NN_RECEIVED_BATCH]; /* finalized, not announced yet */
+    uint32_t received_count;
+    struct event *received_ev;
 };
 
 /* Copies cfg and schedules the first connection attempt (immediately). Errors: -EINVAL
@@ -81,7 +89,8 @@ struct dn_nn {
 int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store,
                const struct dn_nn_cfg *cfg, char *err, size_t errlen);
 void dn_nn_close(struct dn_nn *nn);
-/* Announces a finalized replica (DN_BLOCK_RECEIVED) if registered; dropped otherwise. */
+/* Announces a finalized replica (DN_BLOCK_RECEIVED, batched) if registered; dropped otherwise
+ * (the full report after the next registration carries it). */
 void dn_nn_block_received(struct dn_nn *nn, const struct wire_blk_len *e);
 
 #endif

@@ -145,6 +145,25 @@ static int has_loc(const struct nn_blocks *bm, const struct nn_blocks_entry *e, 
     return 0;
 }
 
+static void add_loc(struct nn_blocks *bm, struct nn_blocks_entry *e, uint16_t dn)
+{
+    if (!has_loc(bm, e, dn) && e->loc_count < NN_LOCS_MAX) {
+        loc_set(bm, e, e->loc_count, dn);
+        e->loc_count++;
+    }
+}
+
+static void drop_loc(struct nn_blocks *bm, struct nn_blocks_entry *e, uint16_t dn);
+
+void nn_blocks_expect(struct nn_blocks *bm, uint64_t id, const uint32_t *dns, uint32_t count)
+{
+    struct nn_blocks_entry *e = entry_get(bm, id);
+
+    ASSERT(e != NULL);
+    for (uint32_t i = 0; i < count; i++)
+        add_loc(bm, e, (uint16_t)dns[i]);
+}
+
 int nn_blocks_on_replica(struct nn_blocks *bm, uint16_t dn, struct wire_blk blk, uint64_t len)
 {
     struct nn_blocks_entry *e = entry_get(bm, blk.id);
@@ -154,12 +173,13 @@ int nn_blocks_on_replica(struct nn_blocks *bm, uint16_t dn, struct wire_blk blk,
         return 0;
     int rc = nn_ns_find_blk(bm->ns, e->ino, e->id, &r);
     ASSERT(rc == 0);
-    if (r.gen != blk.gen || (r.is_committed && r.len != len))
+    if (r.gen != blk.gen)
         return 0;
-    if (!has_loc(bm, e, dn) && e->loc_count < NN_LOCS_MAX) {
-        loc_set(bm, e, e->loc_count, dn);
-        e->loc_count++;
+    if (r.is_committed && r.len != len) {
+        drop_loc(bm, e, dn); /* expected there, but what is there is not the block */
+        return 0;
     }
+    add_loc(bm, e, dn);
     return 1;
 }
 

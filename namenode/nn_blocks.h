@@ -48,8 +48,14 @@ void nn_blocks_add(struct nn_blocks *bm, uint64_t id, uint64_t ino);
 /* Removes a block; its former locations are written to locs_out (NN_LOCS_MAX slots) so the
  * caller can order the replicas deleted. Returns how many. */
 size_t nn_blocks_remove(struct nn_blocks *bm, uint64_t id, uint16_t *locs_out);
+/* The datanodes a new block's pipeline was given: its locations until reports say otherwise.
+ * A client commits a block only after every one of them acknowledged all of it, so a reader
+ * of the committed block finds its replicas there without waiting for DN_BLOCK_RECEIVED (a
+ * datanode batches those); a full block report drops any that did not materialize. */
+void nn_blocks_expect(struct nn_blocks *bm, uint64_t id, const uint32_t *dns, uint32_t count);
 /* A datanode holds a replica {blk, len}. Returns 1 if it is a valid replica (recorded as a
- * location), 0 if the replica should be deleted (unknown block, stale gen, wrong length). */
+ * location), 0 if the replica should be deleted (unknown block, stale gen, wrong length; with
+ * a wrong length, the datanode is no location of the block either). */
 int nn_blocks_on_replica(struct nn_blocks *bm, uint16_t dn, struct wire_blk blk, uint64_t len);
 /* A datanode no longer holds replica id (deleted, or about to be re-reported in full). */
 void nn_blocks_drop_loc(struct nn_blocks *bm, uint16_t dn, uint64_t id);

@@ -454,6 +454,7 @@ static int h_add_block(struct nn_state *st, struct nn_session *s, const struct w
     r.target_count = (uint32_t)nn_place_choose(cands, ncand, res.blk.id, in->replication, chosen);
     for (uint32_t i = 0; i < r.target_count; i++)
         nn_dns_addr(&st->dns, chosen[i], &r.targets[i]);
+    nn_blocks_expect(&st->blocks, res.blk.id, chosen, r.target_count);
     wire_nn_add_block_ok_encode(out, &r);
     s->is_reply_early_ok = 1; /* see nn_state_spend_unsynced_blk_ids() */
     return 0;

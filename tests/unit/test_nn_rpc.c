@@ -541,6 +541,45 @@ START_TEST(test_nn_rpc_full_write_read_delete_flow)
 }
 END_TEST
 
+/* A committed block's locations are its pipeline's targets before any DN_BLOCK_RECEIVED (the
+ * datanodes batch those); a target that reports another length is no location. */
+START_TEST(test_nn_rpc_pipeline_targets_are_locations_until_reports_differ)
+{
+    struct nn_session dn[3], cl;
+    struct wire_blk cmds[8];
+    uint64_t ino;
+    struct reply r;
+    struct wire_nn_add_block_ok ab;
+    struct wire_nn_get_blocks_ok gb;
+    struct wire_located_blk lb;
+    struct wire_attr a;
+
+    for (int i = 0; i < 3; i++)
+        datanode(&dn[i], i);
+    client(&cl, "client-1");
+    ck_assert_uint_eq(create(&cl, NN_ROOT_INO, "f", &ino), 0);
+    ck_assert_uint_eq(add_block(&cl, ino, no_blk, 0, &r, &ab), 0);
+    struct wire_blk blk = ab.blk;
+    reply_fini(&r);
+    ck_assert_uint_eq(complete(&cl, ino, blk, 4096, &a), 0);
+    get_blocks(&cl, ino, &r, &gb);
+    wire_nn_get_blocks_ok_next(&gb, &lb);
+    ck_assert_uint_eq(lb.loc_count, 3);
+    reply_fini(&r);
+
+    struct wire_blk_len short_rep = { .blk = blk, .len = 100 };
+    ck_assert_uint_eq(dn_blocks(&dn[1], WIRE_DN_BLOCK_RECEIVED, 0, &short_rep, 1), 0);
+    get_blocks(&cl, ino, &r, &gb);
+    wire_nn_get_blocks_ok_next(&gb, &lb);
+    ck_assert_uint_eq(lb.loc_count, 2);
+    for (uint32_t i = 0; i < lb.loc_count; i++)
+        ck_assert_int_ne(dn_of(&lb.locs[i]), 1);
+    reply_fini(&r);
+    ck_assert_uint_eq(heartbeat(&dn[1], cmds, 8), 1); /* and the bad replica goes */
+    ck_assert_uint_eq(cmds[0].id, blk.id);
+}
+END_TEST
+
 START_TEST(test_nn_rpc_second_block_commits_first_and_offsets_follow)
 {
     struct nn_session dn[3], cl;
@@ -1065,6 +1104,7 @@ static Suite *nn_rpc_suite(void)
     tc = tcase_create("blocks");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_rpc_full_write_read_delete_flow);
+    tcase_add_test(tc, test_nn_rpc_pipeline_targets_are_locations_until_reports_differ);
     tcase_add_test(tc, test_nn_rpc_rebuild_refuses_a_block_claimed_twice);
     tcase_add_test(tc, test_nn_rpc_heartbeat_hands_out_at_most_1024_deletes);
     tcase_add_test(tc, test_nn_rpc_second_block_commits_first_and_offsets_follow);

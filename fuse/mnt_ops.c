@@ -56,6 +56,11 @@ static void mnt_ops_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* mnt_io_open handles O_TRUNC */
     if (conn->capable & FUSE_CAP_READDIRPLUS)
         conn->want |= FUSE_CAP_READDIRPLUS;
+    /* Every listing page with attributes, not only the first: the namenode's READDIR answer
+     * carries them anyway, and the kernel then has every listed name as a dentry, so a
+     * `cat *` or `cp -r` opens each file without a LOOKUP round trip (the "auto" mode drops
+     * to plain pages until it sees lookups in the directory). */
+    conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
     conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* writes must reach us in order */
     LOG_INFO("fuse init proto=%u.%u max_write=%u max_readahead=%u", conn->proto_major,
              conn->proto_minor, conn->max_write, conn->max_readahead);
@@ -155,6 +160,9 @@ static void mnt_ops_set_fh(struct fuse_file_info *fi, struct mnt_fh *fh)
     fi->fh = (uint64_t)(uintptr_t)fh;
     fi->direct_io = 0;
     fi->keep_cache = 0; /* other clients may have changed the file since we cached it */
+    /* A handle that writes nothing has nothing to flush at close (mnt_io_flush): the kernel
+     * then skips the FLUSH round trip of every read-only close. */
+    fi->noflush = fh->file == NULL;
 }
 
 static void mnt_ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -114,8 +114,24 @@ void net_flush(struct bufferevent *bev)
 
 void net_send_now(struct bufferevent *bev, struct buf *b)
 {
-    net_send_buf(bev, b);
-    net_flush(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    size_t sent = 0;
+
+    /* Nothing queued before it: straight to the socket. Through the bufferevent, the write
+     * would arm its write event (an epoll_ctl), and the loop would wake once more afterwards
+     * to find nothing left and disarm it (another): per reply, on every hop. */
+    if (fd >= 0 && b->len > 0 && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        ssize_t n;
+        do {
+            n = send(fd, b->data, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        sent = n > 0 ? (size_t)n : 0; /* an error is the bufferevent's to find and report */
+    }
+    if (sent < b->len) {
+        bufferevent_write(bev, b->data + sent, b->len - sent);
+        net_flush(bev);
+    }
+    buf_reset(b);
 }
 
 static int net_resolve(const char *host, uint16_t port, int passive, struct addrinfo **out)

@@ -35,7 +35,9 @@ void net_send_buf(struct bufferevent *bev, struct buf *b);
  * bufferevent sends only when the loop next finds the socket writable: one more turn of the
  * loop, and its epoll_wait, before every reply. Plain socket bufferevents only. */
 void net_flush(struct bufferevent *bev);
-/* net_send_buf(), then net_flush(). */
+/* Sends b's bytes now and empties b: straight to the socket when nothing is queued on bev
+ * (without arming bev's write event), and what the socket does not take is queued on bev and
+ * sent as by net_flush(). Bytes keep their order with everything sent through bev. */
 void net_send_now(struct bufferevent *bev, struct buf *b);
 /* Listens on host:port (port 0 picks one). Returns NULL with a message in err on failure. */
 struct evconnlistener *net_listen(struct event_base *base, const char *host, uint16_t port,

@@ -70,6 +70,40 @@ START_TEST(test_net_send_now_reaches_the_peer_without_the_loop)
 }
 END_TEST
 
+/* What the socket does not take goes to the output, and what is sent next goes after it,
+ * never before. */
+START_TEST(test_net_send_now_keeps_order_when_the_socket_is_full)
+{
+    enum { BIG = 1 << 20 };
+    struct pair p;
+    struct buf b;
+    uint8_t *got = malloc(BIG + 1);
+    size_t n = 0;
+
+    pair_open(&p);
+    buf_init(&b);
+    for (size_t i = 0; i < BIG; i++)
+        buf_put(&b, &(uint8_t){ (uint8_t)(i % 251) }, 1);
+    net_send_now(p.bev, &b); /* a socketpair takes far less than 1 MiB at once */
+    ck_assert_uint_gt(evbuffer_get_length(bufferevent_get_output(p.bev)), 0);
+    buf_put(&b, "Z", 1);
+    net_send_now(p.bev, &b);
+    while (n < BIG + 1) {
+        ssize_t r = recv(p.peer, got + n, BIG + 1 - n, MSG_DONTWAIT);
+        if (r > 0)
+            n += (size_t)r;
+        else
+            net_flush(p.bev); /* as the loop would when the socket has room again */
+    }
+    for (size_t i = 0; i < BIG; i++)
+        ck_assert_uint_eq(got[i], i % 251);
+    ck_assert_uint_eq(got[BIG], 'Z');
+    buf_fini(&b);
+    free(got);
+    pair_close(&p);
+}
+END_TEST
+
 START_TEST(test_net_read_more_pulls_within_limits_and_leaves_eof)
 {
     enum { LEN = 100000 };
@@ -106,6 +140,7 @@ int main(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_net_send_now_reaches_the_peer_without_the_loop);
+    tcase_add_test(tc, test_net_send_now_keeps_order_when_the_socket_is_full);
     tcase_add_test(tc, test_net_read_more_pulls_within_limits_and_leaves_eof);
     suite_add_tcase(s, tc);
     return check_run(s);

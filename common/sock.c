@@ -164,8 +164,8 @@ int sock_hello(int fd, const char *cluster_id, uint8_t node_kind, const char *no
     rc = sock_rpc(fd, &req, WIRE_HELLO, 1, &storage, &reply);
     if (rc == 0)
         rc = wire_hello_decode(reply.body, reply.hdr.body_len, &peer);
-    if (rc == 0 && !wire_str_eq(peer.cluster_id, cluster_id))
-        rc = -ERR_CLUSTER;
+    if (rc == 0)
+        rc = wire_hello_check(&peer, cluster_id);
     buf_fini(&req);
     buf_fini(&storage);
     return rc;

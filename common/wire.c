@@ -117,6 +117,13 @@ int wire_str_eq(struct wire_str s, const char *c)
     return s.len == strlen(c) && memcmp(s.p, c, s.len) == 0;
 }
 
+int wire_hello_check(const struct wire_hello *h, const char *cluster_id)
+{
+    if (h->version != WIRE_VERSION)
+        return -ERR_VERSION;
+    return wire_str_eq(h->cluster_id, cluster_id) ? 0 : -ERR_CLUSTER;
+}
+
 int wire_str_copy(struct wire_str s, char *dst, size_t cap)
 {
     if (s.len + 1 > cap)

@@ -22,7 +22,7 @@
 
 enum {
     WIRE_MAGIC = 0x31534644, /* "DFS1" */
-    WIRE_VERSION = 1,
+    WIRE_VERSION = 2, /* 2: wire_attr.change */
     WIRE_HDR_LEN = 32,
     WIRE_BODY_MAX = 4 << 20,
     WIRE_NAME_MAX = 255,        /* one path component */
@@ -150,6 +150,9 @@ struct wire_hello { /* HELLO and HELLO_OK */
     struct wire_str cluster_id;
     struct wire_str node_id;
 };
+/* Whether a peer's HELLO (or HELLO_OK) may talk to this node: 0, -ERR_VERSION (another
+ * protocol version: there is no translation between versions), -ERR_CLUSTER. */
+int wire_hello_check(const struct wire_hello *h, const char *cluster_id);
 
 /* ---- namespace (client -> namenode) ---- */
 

@@ -195,8 +195,9 @@ static int dn_nn_on_hello_ok(struct dn_nn *nn, const struct wire_frame *f)
         return f->hdr.status ? err_from_wire(f->hdr.status) : -ERR_PROTO;
     if (wire_hello_decode(f->body, f->hdr.body_len, &peer) < 0)
         return -ERR_PROTO;
-    if (!wire_str_eq(peer.cluster_id, nn->cluster_id))
-        return -ERR_CLUSTER;
+    int rc = wire_hello_check(&peer, nn->cluster_id);
+    if (rc < 0)
+        return rc;
     dn_nn_send_register(nn);
     nn->state = DN_NN_REGISTERING;
     return 0;

@@ -109,8 +109,8 @@ static int dn_conn_on_hello(struct dn_conn *c, const struct dn_frame *fr)
     struct wire_hello peer;
     int rc = wire_hello_decode(f->body, f->hdr.body_len, &peer);
 
-    if (rc == 0 && !wire_str_eq(peer.cluster_id, srv->cluster_id))
-        rc = -ERR_CLUSTER;
+    if (rc == 0)
+        rc = wire_hello_check(&peer, srv->cluster_id);
     if (rc < 0) {
         LOG_WARN("refusing peer: %s", err_str(rc));
         dn_conn_reply_empty(c, WIRE_HELLO_OK, f->hdr.req_id, rc);

@@ -102,10 +102,9 @@ static int h_hello(struct nn_state *st, struct nn_session *s, const struct wire_
     struct wire_hello m;
 
     DECODE(hello, f, &m);
-    if (m.version < 1)
-        return -ERR_VERSION;
-    if (!wire_str_eq(m.cluster_id, st->cluster_id))
-        return -ERR_CLUSTER;
+    int rc = wire_hello_check(&m, st->cluster_id);
+    if (rc < 0)
+        return rc;
     if (m.node_kind != WIRE_NODE_CLIENT && m.node_kind != WIRE_NODE_DATANODE)
         return -ERR_PROTO;
     if (wire_str_copy(m.node_id, s->node_id, sizeof(s->node_id)) < 0 || !s->node_id[0])

@@ -258,7 +258,7 @@ static void *fake_conn_main(void *arg)
         wire_frame_begin(&c->out);
         int rc = 0;
         if (fr.hdr.type == WIRE_HELLO) {
-            struct wire_hello h = { .version = 1, .node_kind = WIRE_NODE_NAMENODE,
+            struct wire_hello h = { .version = WIRE_VERSION, .node_kind = WIRE_NODE_NAMENODE,
                                     .cluster_id = wire_str_c("dfs"), .node_id = wire_str_c("nn") };
             wire_hello_encode(&c->out, &h);
         } else {

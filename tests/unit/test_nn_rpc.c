@@ -406,6 +406,18 @@ START_TEST(test_nn_rpc_hello_with_wrong_cluster_is_refused_and_fatal)
     ck_assert_uint_eq(hello(&s, WIRE_NODE_CLIENT, "other-cluster", "c1"),
                       wire_err(-ERR_CLUSTER));
     ck_assert_uint_eq(hello(&s, WIRE_NODE_CLIENT, "test-cluste", "c1"), wire_err(-ERR_CLUSTER));
+    struct wire_hello old = { .version = WIRE_VERSION - 1, .node_kind = WIRE_NODE_CLIENT,
+                              .cluster_id = wire_str_c(cluster), .node_id = wire_str_c("c1") };
+    struct buf b;
+    struct reply r;
+    nn_session_init(&s);
+    buf_init(&b);
+    wire_hello_encode(&b, &old);
+    call(&s, WIRE_HELLO, &b, &r); /* another protocol version: refused, connection closed */
+    ck_assert_uint_eq(r.hdr.status, wire_err(-ERR_VERSION));
+    ck_assert_int_lt(r.rc, 0);
+    reply_fini(&r);
+    buf_fini(&b);
     ck_assert_uint_eq(hello(&s, WIRE_NODE_NAMENODE, cluster, "nn2"), wire_err(-ERR_PROTO));
     ck_assert_uint_eq(hello(&s, WIRE_NODE_CLIENT, cluster, ""), wire_err(-ERR_PROTO));
     ck_assert_uint_eq(hello(&s, WIRE_NODE_CLIENT, cluster, "c1"), 0);

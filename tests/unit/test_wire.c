@@ -1108,14 +1108,14 @@ END_TEST
  * a change here is a wire format change (bump WIRE_VERSION, update docs/PROTOCOL.md). */
 static const uint8_t golden_frame[] = {
     0x44, 0x46, 0x53, 0x31,                         /* magic "DFS1" */
-    0x01, 0x00,                                     /* version 1 */
+    0x02, 0x00,                                     /* version 2 */
     0x0c, 0x00,                                     /* type 12 NN_GETATTR */
     0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* req_id */
     0x08, 0x00, 0x00, 0x00,                         /* body_len 8 */
     0x00, 0x00,                                     /* status */
     0x00, 0x00,                                     /* flags */
     0x2e, 0x79, 0xdb, 0x64,                         /* body_csum */
-    0x95, 0x8c, 0xea, 0x8a,                         /* hdr_csum */
+    0x30, 0x7b, 0x33, 0x61,                         /* hdr_csum */
     0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* body: ino 1 */
 };
 

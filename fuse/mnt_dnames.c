@@ -180,6 +180,17 @@ void mnt_dnames_forget(struct mnt_dnames *d, uint64_t ino)
     pthread_mutex_unlock(&d->mu);
 }
 
+void mnt_dnames_seen(struct mnt_dnames *d, const struct wire_attr *a, uint64_t now_ms)
+{
+    pthread_mutex_lock(&d->mu);
+    struct mnt_dnames_dir *dir = mnt_dnames_find(d, a->ino);
+    if (dir != NULL && S_ISDIR(a->mode) && a->change == dir->change)
+        dir->confirmed_ms = now_ms > dir->confirmed_ms ? now_ms : dir->confirmed_ms;
+    else if (dir != NULL)
+        mnt_dnames_clear(dir);
+    pthread_mutex_unlock(&d->mu);
+}
+
 bool mnt_dnames_is_absent(struct mnt_dnames *d, uint64_t parent, const char *name,
                           uint64_t now_ms, uint64_t *left_ms)
 {

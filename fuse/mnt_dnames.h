@@ -9,13 +9,14 @@
  * removal this mount makes in it carries the directory's change counter (wire_attr.change,
  * +1 per entry added or removed): one above the last value seen means this mount's change was
  * the only one, and the name is added or removed here; any other value, a rename, a refused
- * or failed change, or mnt_dnames_forget() drops the directory. While kept, and confirmed by
- * an answer within ttl_ms (the entry timeout the kernel applies to its own negative entries),
- * a name not listed is absent: a name another client created meanwhile shows within that
- * timeout, as with the kernel's cache.
+ * or failed change, or mnt_dnames_forget() drops the directory; so does a getattr or opendir
+ * whose answer shows another counter. While kept, and confirmed by an answer within ttl_ms
+ * (at most MNT_DNAMES_TTL_MAX_MS, and at most the kernel's entry timeout), a name not listed
+ * is absent: a name another client created meanwhile shows within that time, or at once
+ * after this mount's next change or listing there (or a getattr the namenode answers).
  *
  * MNT_DNAMES_SLOTS directories (direct-mapped by inode number: a collision evicts), each up to
- * MNT_DNAMES_NAMES_MAX names (one more drops it). Times come in as arguments. Thread-safe. */
+ * MNT_DNAMES_NAMES_MAX names (one more drops it; at most ~35 MiB of names in all). Times come in as arguments. Thread-safe. */
 #ifndef DFS_MNT_DNAMES_H
 #define DFS_MNT_DNAMES_H
 
@@ -27,7 +28,8 @@
 
 enum {
     MNT_DNAMES_SLOTS = 8,
-    MNT_DNAMES_NAMES_MAX = 65536,
+    MNT_DNAMES_NAMES_MAX = 16384,
+    MNT_DNAMES_TTL_MAX_MS = 200, /* "absent" lasts at most this long after the last answer */
 };
 
 struct mnt_dname;
@@ -58,6 +60,9 @@ void mnt_dnames_added(struct mnt_dnames *d, const struct wire_attr *dir_after, c
 void mnt_dnames_removed(struct mnt_dnames *d, const struct wire_attr *dir_after,
                         const char *name, uint64_t now_ms);
 void mnt_dnames_forget(struct mnt_dnames *d, uint64_t ino);
+/* The namenode answered a directory's attributes (a getattr, an opendir): an unchanged
+ * counter confirms the list, another drops it (someone else changed the directory). */
+void mnt_dnames_seen(struct mnt_dnames *d, const struct wire_attr *dir, uint64_t now_ms);
 /* Whether name is known absent from directory parent at now_ms; if so, *left_ms is how long
  * that may be cached (what is left of ttl_ms). */
 bool mnt_dnames_is_absent(struct mnt_dnames *d, uint64_t parent, const char *name,

@@ -80,6 +80,8 @@ int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
 
     if (rc < 0)
         return mnt_meta_errno(rc);
+    if (S_ISDIR(out->mode))
+        mnt_dnames_seen(&ctx->dnames, out, mnt_meta_mono_ms());
     mnt_meta_adjust(ctx, out);
     return 0;
 }
@@ -323,7 +325,7 @@ int mnt_meta_opendir(struct mnt_ctx *ctx, uint64_t ino, struct mnt_dh **out)
 {
     struct wire_attr a;
     struct mnt_dh *dh;
-    int rc = mnt_meta_errno(dfs_getattr(ctx->client, ino, &a));
+    int rc = mnt_meta_attr(ctx, ino, &a);
 
     if (rc < 0)
         return rc;

@@ -208,8 +208,13 @@ void nn_blocks_drop_dn(struct nn_blocks *bm, uint16_t dn)
     size_t pos = 0;
     struct nn_blocks_entry *e;
 
-    while ((e = nn_otab_next(&bm->map, &pos)) != NULL)
-        drop_loc(bm, e, dn);
+    while ((e = nn_otab_next(&bm->map, &pos)) != NULL) {
+        struct nn_blkref r;
+        int rc = nn_ns_find_blk(bm->ns, e->ino, e->id, &r);
+        ASSERT(rc == 0);
+        if (r.is_committed) /* a block being written is in no report of finalized replicas */
+            drop_loc(bm, e, dn);
+    }
 }
 
 uint64_t nn_blocks_count_on(const struct nn_blocks *bm, uint16_t dn)

@@ -59,7 +59,9 @@ void nn_blocks_expect(struct nn_blocks *bm, uint64_t id, const uint32_t *dns, ui
 int nn_blocks_on_replica(struct nn_blocks *bm, uint16_t dn, struct wire_blk blk, uint64_t len);
 /* A datanode no longer holds replica id (deleted, or about to be re-reported in full). */
 void nn_blocks_drop_loc(struct nn_blocks *bm, uint16_t dn, uint64_t id);
-/* Forgets every location on datanode dn (start of a full block report). */
+/* Forgets every location on datanode dn (start of a full block report), but those of blocks
+ * still being written: the report lists finalized replicas only, and the pipeline's targets
+ * stay the locations of the block its client is about to commit. */
 void nn_blocks_drop_dn(struct nn_blocks *bm, uint16_t dn);
 /* How many locations datanode dn holds. */
 uint64_t nn_blocks_count_on(const struct nn_blocks *bm, uint16_t dn);

@@ -141,10 +141,14 @@ dfs put "$IT_TMP/small" /dnames/theirs
 touch "$IT_MNT/dnames/mine2"
 [ -e "$IT_MNT/dnames/theirs" ] || fail "a name another client created is hidden after a change"
 cmp "$IT_MNT/dnames/theirs" "$IT_TMP/small" || fail "another client's file differs"
+dfs put "$IT_TMP/small" /dnames/listed
+ls "$IT_MNT/dnames" | grep -qx listed || fail "a listing does not show another client's name"
+[ -e "$IT_MNT/dnames/listed" ] || fail "a name just listed is hidden"
+touch "$IT_MNT/dnames/mine3"
 dfs put "$IT_TMP/small" /dnames/later
 sleep 1.2 # past the entry timeout, without a change by the mount
 [ -e "$IT_MNT/dnames/later" ] || fail "another client's name hidden past the entry timeout"
-for n in mine mine2 theirs later; do rm "$IT_MNT/dnames/$n"; done
+for n in mine mine2 mine3 theirs listed later; do rm "$IT_MNT/dnames/$n"; done
 rmdir "$IT_MNT/dnames" || fail "directory not empty after removing every name"
 # A listing asks the namenode; attributes and names the mount saw may stay cached for the
 # attribute timeout (1 s; this mount created a file in /cli a moment ago).

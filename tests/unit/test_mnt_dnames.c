@@ -87,6 +87,25 @@ START_TEST(test_mnt_dnames_someone_elses_change_drops_the_dir)
 }
 END_TEST
 
+/* A getattr or opendir answer confirms the list when the counter is unchanged, and drops it
+ * when someone else changed the directory. */
+START_TEST(test_mnt_dnames_seen_confirms_or_drops)
+{
+    struct mnt_dnames d;
+    struct wire_attr made = dir_at(10, 500), other = dir_at(10, 501);
+
+    mnt_dnames_init(&d, TTL);
+    mnt_dnames_made(&d, &made, 100);
+    mnt_dnames_seen(&d, &made, 900);
+    ck_assert(absent(&d, 10, "a", 1899)); /* confirmed at 900 */
+    mnt_dnames_seen(&d, &other, 1000);
+    ck_assert(!absent(&d, 10, "a", 1000));
+    mnt_dnames_seen(&d, &other, 1000); /* not kept: nothing to confirm */
+    ck_assert(!absent(&d, 10, "a", 1000));
+    mnt_dnames_fini(&d);
+}
+END_TEST
+
 START_TEST(test_mnt_dnames_many_names_and_the_cap)
 {
     struct mnt_dnames d;
@@ -138,6 +157,7 @@ int main(void)
     tcase_add_test(tc, test_mnt_dnames_made_dir_is_empty_until_the_timeout);
     tcase_add_test(tc, test_mnt_dnames_own_changes_keep_the_list);
     tcase_add_test(tc, test_mnt_dnames_someone_elses_change_drops_the_dir);
+    tcase_add_test(tc, test_mnt_dnames_seen_confirms_or_drops);
     tcase_add_test(tc, test_mnt_dnames_many_names_and_the_cap);
     tcase_add_test(tc, test_mnt_dnames_collisions_evict);
     suite_add_tcase(s, tc);

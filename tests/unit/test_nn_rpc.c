@@ -573,19 +573,30 @@ START_TEST(test_nn_rpc_pipeline_targets_are_locations_until_reports_differ)
     ck_assert_uint_eq(add_block(&cl, ino, no_blk, 0, &r, &ab), 0);
     struct wire_blk blk = ab.blk;
     reply_fini(&r);
+    /* A full report while the block is written cannot list it: it stays a location. */
+    ck_assert_uint_eq(dn_blocks(&dn[0], WIRE_DN_BLOCK_REPORT, WIRE_REPORT_FIRST | WIRE_REPORT_LAST,
+                                NULL, 0),
+                      0);
     ck_assert_uint_eq(complete(&cl, ino, blk, 4096, &a), 0);
     get_blocks(&cl, ino, &r, &gb);
     wire_nn_get_blocks_ok_next(&gb, &lb);
     ck_assert_uint_eq(lb.loc_count, 3);
+    reply_fini(&r);
+    /* Committed, a full report that does not list it drops that location. */
+    ck_assert_uint_eq(dn_blocks(&dn[2], WIRE_DN_BLOCK_REPORT, WIRE_REPORT_FIRST | WIRE_REPORT_LAST,
+                                NULL, 0),
+                      0);
+    get_blocks(&cl, ino, &r, &gb);
+    wire_nn_get_blocks_ok_next(&gb, &lb);
+    ck_assert_uint_eq(lb.loc_count, 2);
     reply_fini(&r);
 
     struct wire_blk_len short_rep = { .blk = blk, .len = 100 };
     ck_assert_uint_eq(dn_blocks(&dn[1], WIRE_DN_BLOCK_RECEIVED, 0, &short_rep, 1), 0);
     get_blocks(&cl, ino, &r, &gb);
     wire_nn_get_blocks_ok_next(&gb, &lb);
-    ck_assert_uint_eq(lb.loc_count, 2);
-    for (uint32_t i = 0; i < lb.loc_count; i++)
-        ck_assert_int_ne(dn_of(&lb.locs[i]), 1);
+    ck_assert_uint_eq(lb.loc_count, 1);
+    ck_assert_int_eq(dn_of(&lb.locs[0]), 0);
     reply_fini(&r);
     ck_assert_uint_eq(heartbeat(&dn[1], cmds, 8), 1); /* and the bad replica goes */
     ck_assert_uint_eq(cmds[0].id, blk.id);

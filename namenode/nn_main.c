@@ -78,7 +78,7 @@ static int load_state(struct nn_main *m)
     LOG_INFO("namespace loaded dir=%s files=%llu dirs=%llu blocks=%llu replayed=%llu", dir,
              (unsigned long long)m->st.ns.file_count, (unsigned long long)m->st.ns.dir_count,
              (unsigned long long)m->st.ns.blk_count, (unsigned long long)replayed);
-    nn_ns_start_changes(&m->st.ns, nn_change_base(nn_wall_ms()));
+    nn_ns_start_changes(&m->st.ns, nn_change_base(m->journal.last_index));
     m->st.journal = &m->journal;
     m->st.cluster_id = cfg_str(&m->cfg, CFG_CLUSTER_ID);
     m->st.block_size = cfg_u64(&m->cfg, CFG_BLOCK_SIZE);

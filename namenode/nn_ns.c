@@ -463,9 +463,9 @@ void nn_ns_start_changes(struct nn_ns *ns, uint64_t base)
     }
 }
 
-uint64_t nn_change_base(uint64_t wall_ms)
+uint64_t nn_change_base(uint64_t last_index)
 {
-    return wall_ms << 20;
+    return 2 * last_index;
 }
 
 /* ---- validation helpers ---- */

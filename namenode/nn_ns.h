@@ -153,15 +153,16 @@ struct nn_ns {
 void nn_ns_init(struct nn_ns *ns, uint64_t now_ms);
 void nn_ns_fini(struct nn_ns *ns);
 /* Starts every directory's change counter (wire_attr.change) at base, and directories made
- * later too. The counters live only in memory: a namenode calls this once loaded, with a base
- * above anything its previous runs can have handed out (see nn_change_base()), so that a
- * client comparing a directory's counter with an earlier answer's never mistakes a restart
- * for "nothing changed". */
+ * later too. The counters live only in memory: a namenode calls this once loaded, with
+ * nn_change_base(), so that a client comparing a directory's counter with an earlier
+ * answer's never mistakes a restart for "nothing changed". */
 void nn_ns_start_changes(struct nn_ns *ns, uint64_t base);
-/* A change-counter base from the wall clock: each millisecond has room for 2^20 changes per
- * directory, more than a namenode can make, so a later start's base is above what an earlier
- * run reached (unless the clock went back between the two). */
-uint64_t nn_change_base(uint64_t wall_ms);
+/* The change-counter base for a namenode whose edit log's last record is last_index. Every
+ * entry change is a logged record that moves a counter by at most 2 (a rename within one
+ * directory), and a client sees a counter only in the answer to a synced change; so no run
+ * before can have shown a value above twice its own last index, and a value equal to the
+ * base means no change since it was shown. */
+uint64_t nn_change_base(uint64_t last_index);
 
 /* Applies op. Returns 0 and fills *res, or a negative error (-ENOENT, -EEXIST, -ENOTDIR,
  * -EISDIR, -ENOTEMPTY, -EINVAL, -ERR_LEASE, -EOPNOTSUPP, ...) leaving the namespace unchanged.

@@ -244,8 +244,8 @@ START_TEST(test_nn_ns_dir_change_counts_entry_changes)
 {
     struct wire_attr a;
 
-    nn_ns_start_changes(&ns, nn_change_base(5));
-    ck_assert_uint_eq(nn_change_base(5), 5u << 20);
+    nn_ns_start_changes(&ns, nn_change_base(5u << 19));
+    ck_assert_uint_eq(nn_change_base(5u << 19), 5u << 20);
     ck_assert_uint_eq(dir_change(NN_ROOT_INO), 5u << 20);
     uint64_t d = mkdir_ok(NN_ROOT_INO, "d");
     ck_assert_uint_eq(dir_change(NN_ROOT_INO), (5u << 20) + 1);
@@ -266,7 +266,7 @@ START_TEST(test_nn_ns_dir_change_counts_entry_changes)
     ck_assert_uint_eq(dir_change(d), (5u << 20) + 4);
     nn_ns_attr(nn_ns_get(&ns, NN_ROOT_INO), &a);
     ck_assert_uint_eq(a.change, (5u << 20) + 1);
-    nn_ns_start_changes(&ns, nn_change_base(9)); /* a restart: above anything before */
+    nn_ns_start_changes(&ns, nn_change_base(9u << 19)); /* a restart, records later */
     ck_assert_uint_eq(dir_change(d), 9u << 20);
     (void)f;
 }

@@ -124,6 +124,18 @@ int wire_hello_check(const struct wire_hello *h, const char *cluster_id)
     return wire_str_eq(h->cluster_id, cluster_id) ? 0 : -ERR_CLUSTER;
 }
 
+int wire_attr_has(const struct wire_attr *a, const struct wire_nn_setattr *req)
+{
+    uint32_t v = req->valid;
+
+    return !((v & WIRE_SET_SIZE) && a->size != req->size) &&
+           !((v & WIRE_SET_MODE) && (a->mode & 07777) != (req->mode & 07777)) &&
+           !((v & WIRE_SET_UID) && a->uid != req->uid) &&
+           !((v & WIRE_SET_GID) && a->gid != req->gid) &&
+           !((v & WIRE_SET_ATIME) && a->atime_ms != req->atime_ms) &&
+           !((v & WIRE_SET_MTIME) && a->mtime_ms != req->mtime_ms);
+}
+
 int wire_str_copy(struct wire_str s, char *dst, size_t cap)
 {
     if (s.len + 1 > cap)

@@ -181,6 +181,10 @@ struct wire_nn_setattr {
     uint64_t atime_ms;
     uint64_t mtime_ms;
 };
+/* Whether a already has every attribute req sets (permission bits of the mode only): such a
+ * SETATTR changes nothing but ctime. The namenode logs none made in the inode's ctime
+ * millisecond; the mount answers one itself for a file it just created. */
+int wire_attr_has(const struct wire_attr *a, const struct wire_nn_setattr *req);
 struct wire_nn_mkdir {
     uint64_t parent;
     struct wire_str name;

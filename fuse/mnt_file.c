@@ -289,17 +289,6 @@ int mnt_file_truncate(struct mnt_files *t, struct mnt_file *f, uint64_t size)
     return rc;
 }
 
-static bool mnt_file_attr_has(const struct wire_attr *a, const struct wire_nn_setattr *req)
-{
-    uint32_t v = req->valid;
-
-    return !((v & WIRE_SET_MODE) && (a->mode & 07777) != (req->mode & 07777)) &&
-           !((v & WIRE_SET_UID) && a->uid != req->uid) &&
-           !((v & WIRE_SET_GID) && a->gid != req->gid) &&
-           !((v & WIRE_SET_ATIME) && a->atime_ms != req->atime_ms) &&
-           !((v & WIRE_SET_MTIME) && a->mtime_ms != req->mtime_ms);
-}
-
 bool mnt_file_setattr_is_noop(struct mnt_file *f, const struct wire_nn_setattr *req,
                               uint64_t now_ms, struct wire_attr *out)
 {
@@ -307,7 +296,7 @@ bool mnt_file_setattr_is_noop(struct mnt_file *f, const struct wire_nn_setattr *
 
     pthread_mutex_lock(&f->mu);
     is_noop = f->has_created && !(req->valid & WIRE_SET_SIZE) &&
-              now_ms == f->created.ctime_ms && mnt_file_attr_has(&f->created, req);
+              now_ms == f->created.ctime_ms && wire_attr_has(&f->created, req);
     if (is_noop)
         *out = f->created;
     pthread_mutex_unlock(&f->mu);

@@ -193,8 +193,8 @@ static int mnt_main_serve(struct fuse_session *se, const struct cfg *cfg, struct
         return rc;
     }
     mnt_files_init(&ctx->files, ctx->client);
-    mnt_dattr_init(&ctx->dattr, (uint64_t)(ctx->timeout_s * 1000));
     uint64_t ttl_ms = (uint64_t)(ctx->timeout_s * 1000);
+    mnt_dattr_init(&ctx->dattr, ttl_ms);
     mnt_dnames_init(&ctx->dnames, ttl_ms < MNT_DNAMES_TTL_MAX_MS ? ttl_ms : MNT_DNAMES_TTL_MAX_MS);
     loop_cfg = fuse_loop_cfg_create();
     ASSERT(loop_cfg != NULL);

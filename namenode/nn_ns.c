@@ -732,14 +732,13 @@ static int apply_rename(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
  * after the create, in the same millisecond. */
 static int setattr_is_unchanged(const struct nn_inode *in, const struct nn_op *op)
 {
-    uint32_t f = op->flags;
+    struct wire_nn_setattr req = { .ino = op->ino, .valid = op->flags, .mode = op->mode,
+                                   .uid = op->uid, .gid = op->gid, .size = op->size,
+                                   .atime_ms = op->atime_ms, .mtime_ms = op->mtime_ms };
+    struct wire_attr a;
 
-    return !((f & WIRE_SET_SIZE) && op->size != in->size) &&
-           !((f & WIRE_SET_MODE) && (in->mode & 07777) != (op->mode & 07777)) &&
-           !((f & WIRE_SET_UID) && in->uid != op->uid) &&
-           !((f & WIRE_SET_GID) && in->gid != op->gid) &&
-           !((f & WIRE_SET_ATIME) && in->atime_ms != op->atime_ms) &&
-           !((f & WIRE_SET_MTIME) && in->mtime_ms != op->mtime_ms) && in->ctime_ms == op->now_ms;
+    nn_ns_attr(in, &a);
+    return in->ctime_ms == op->now_ms && wire_attr_has(&a, &req);
 }
 
 static int apply_setattr(struct nn_ns *ns, const struct nn_op *op, struct nn_op_result *res)

@@ -1102,6 +1102,43 @@ START_TEST(test_encode_bad_csum_count_aborts)
 }
 END_TEST
 
+/* wire_attr_has: each attribute a SETATTR sets is compared, only those it sets, and of the
+ * mode only the permission bits. */
+START_TEST(test_attr_has_compares_what_a_setattr_sets)
+{
+    struct wire_attr a = sample_attr;
+    struct wire_nn_setattr none = { .ino = a.ino };
+    struct wire_nn_setattr same = { .ino = a.ino, .valid = WIRE_SET_MODE | WIRE_SET_UID |
+                                    WIRE_SET_GID | WIRE_SET_SIZE | WIRE_SET_ATIME | WIRE_SET_MTIME,
+                                    .mode = a.mode & 07777, .uid = a.uid, .gid = a.gid,
+                                    .size = a.size, .atime_ms = a.atime_ms,
+                                    .mtime_ms = a.mtime_ms };
+
+    ck_assert(wire_attr_has(&a, &none));
+    ck_assert(wire_attr_has(&a, &same));
+    struct wire_nn_setattr r = same;
+    r.size++;
+    ck_assert(!wire_attr_has(&a, &r));
+    r.valid &= ~(uint32_t)WIRE_SET_SIZE; /* a value not set is not compared */
+    ck_assert(wire_attr_has(&a, &r));
+    r = same;
+    r.mode ^= 01;
+    ck_assert(!wire_attr_has(&a, &r));
+    r = same;
+    r.uid++;
+    ck_assert(!wire_attr_has(&a, &r));
+    r = same;
+    r.gid++;
+    ck_assert(!wire_attr_has(&a, &r));
+    r = same;
+    r.atime_ms++;
+    ck_assert(!wire_attr_has(&a, &r));
+    r = same;
+    r.mtime_ms++;
+    ck_assert(!wire_attr_has(&a, &r));
+}
+END_TEST
+
 /* ---- frame header ---- */
 
 /* GETATTR {ino = 1}, req_id 0x0102030405060708: the bytes below were computed once and pinned;
@@ -1295,6 +1332,7 @@ static Suite *wire_suite(void)
 
     tc = tcase_create("frame");
     tcase_add_test(tc, test_frame_golden_bytes);
+    tcase_add_test(tc, test_attr_has_compares_what_a_setattr_sets);
     tcase_add_test(tc, test_hdr_every_bit_flip_rejected);
     tcase_add_test(tc, test_hdr_bad_fields_rejected);
     tcase_add_test(tc, test_body_csum_mismatch_rejected);

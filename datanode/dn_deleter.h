@@ -5,7 +5,9 @@
  * and let the namenode connection time out, and writes then failed with ENOSPC. The loop hands
  * blocks over with dn_deleter_push() and takes the outcomes back with dn_deleter_collect();
  * the thread calls only dn_store_delete_files(), which reads nothing of the store but its
- * fixed directory, and the loop applies the store's counters (dn_store_note_deleted()).
+ * fixed directory and uses its spare pool (dn_spare.h, locked on its own), and the loop applies
+ * the store's counters (dn_store_note_deleted()). Emptying a replica into the pool frees its
+ * blocks just as an unlink did, and takes as long.
  *
  * Both queues are bounded rings guarded by one mutex; a push that would not fit is refused,
  * so the outcomes always fit. Blocks still queued when the deleter stops are dropped: their

@@ -14,6 +14,7 @@
 
 #include "csum.h"
 #include "dn_chunk.h"
+#include "dn_spare.h"
 #include "err.h"
 #include "fileio.h"
 #include "panic.h"
@@ -205,8 +206,11 @@ static int dn_store_clean_rbw(struct dn_store *s)
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (e->d_name[0] == '.')
             continue;
-        if (dn_store_path(file, "%s/%s", path, e->d_name) == 0 && unlink(file) != 0)
-            rc = -errno;
+        int put_rc = dn_store_path(file, "%s/%s", path, e->d_name);
+        if (put_rc == 0)
+            put_rc = dn_spare_put(s->spare, file);
+        if (put_rc < 0)
+            rc = put_rc;
     }
     closedir(d);
     return rc == 0 ? dn_store_fsync_path(path) : rc;
@@ -224,7 +228,10 @@ int dn_store_open(struct dn_store *s, const char *dir, const char *cluster_id,
     memset(s, 0, sizeof(*s));
     s->dir = xstrdup(dir);
     s->capacity_override = capacity_override;
+    s->spare = xcalloc(1, sizeof(*s->spare));
     int rc = dn_store_make_dirs(s);
+    if (rc == 0)
+        rc = dn_spare_open(s->spare, dir, DN_SPARE_MAX);
     if (rc < 0) {
         snprintf(err, errlen, "%s: cannot create data directory: %s", dir, err_str(rc));
         goto fail;
@@ -242,13 +249,16 @@ int dn_store_open(struct dn_store *s, const char *dir, const char *cluster_id,
     }
     return 0;
 fail:
-    free(s->dir);
-    s->dir = NULL;
+    dn_store_close(s);
     return rc;
 }
 
 void dn_store_close(struct dn_store *s)
 {
+    if (s->spare)
+        dn_spare_close(s->spare);
+    free(s->spare);
+    s->spare = NULL;
     free(s->dir);
     s->dir = NULL;
 }
@@ -319,9 +329,10 @@ void dn_store_note_deleted(struct dn_store *s, uint64_t len)
         s->replica_count--;
 }
 
-/* Unlinks a finalized replica's two files (the data file's size in *len); returns 0 or -errno
- * of the data file. Only reads s->dir: safe off the loop thread. */
-static int dn_store_unlink_files(const struct dn_store *s, struct wire_blk blk, uint64_t *len)
+/* Removes a finalized replica's two files (the data file's size in *len) into the spare pool;
+ * returns 0 or -errno of the data file. Only reads s->dir and uses the pool, which has a lock
+ * of its own: safe off the loop thread. */
+static int dn_store_remove_files(const struct dn_store *s, struct wire_blk blk, uint64_t *len)
 {
     char data[DN_STORE_PATH_MAX], csum[DN_STORE_PATH_MAX];
     int rc = dn_store_replica_path(s, data, 1, blk, "data");
@@ -331,16 +342,16 @@ static int dn_store_unlink_files(const struct dn_store *s, struct wire_blk blk, 
     if (rc < 0)
         return rc;
     *len = dn_store_file_size(data);
-    if (unlink(data) != 0)
-        return -errno;
-    unlink(csum);
-    return 0;
+    rc = dn_spare_put(s->spare, data);
+    if (rc == 0)
+        dn_spare_put(s->spare, csum);
+    return rc;
 }
 
-static int dn_store_unlink_final(struct dn_store *s, struct wire_blk blk)
+static int dn_store_remove_final(struct dn_store *s, struct wire_blk blk)
 {
     uint64_t len = 0;
-    int rc = dn_store_unlink_files(s, blk, &len);
+    int rc = dn_store_remove_files(s, blk, &len);
 
     if (rc == 0)
         dn_store_note_deleted(s, len);
@@ -359,12 +370,12 @@ int dn_store_rbw_create(struct dn_store *s, struct wire_blk blk, struct dn_rbw *
         rc = dn_store_replica_path(s, csum, 0, blk, "csum");
     if (rc < 0)
         return rc;
-    int data_fd = open(data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int data_fd = dn_spare_create(s->spare, data);
     if (data_fd < 0)
-        return -errno;
-    int csum_fd = open(csum, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        return data_fd;
+    int csum_fd = dn_spare_create(s->spare, csum);
     if (csum_fd < 0) {
-        rc = -errno;
+        rc = csum_fd;
         goto fail_data;
     }
     dn_chunk_hdr_encode(hdr);
@@ -375,10 +386,10 @@ int dn_store_rbw_create(struct dn_store *s, struct wire_blk blk, struct dn_rbw *
     return 0;
 fail_csum:
     close(csum_fd);
-    unlink(csum);
+    dn_spare_put(s->spare, csum);
 fail_data:
     close(data_fd);
-    unlink(data);
+    dn_spare_put(s->spare, data);
     return rc;
 }
 
@@ -422,9 +433,9 @@ void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r)
 
     dn_store_rbw_close_fds(r);
     if (dn_store_replica_path(s, path, 0, r->blk, "data") == 0)
-        unlink(path);
+        dn_spare_put(s->spare, path);
     if (dn_store_replica_path(s, path, 0, r->blk, "csum") == 0)
-        unlink(path);
+        dn_spare_put(s->spare, path);
 }
 
 /* Renames both files of r from rbw/ to finalized/ (checksums first: the data file marks a
@@ -481,7 +492,7 @@ int dn_store_rbw_finalize(struct dn_store *s, struct dn_rbw *r)
     dn_store_rbw_close_fds(r);
     /* Replace whatever gen of this id is stored: the new one supersedes it. */
     while (dn_store_may_hold_final(s, r->blk) && dn_store_find(s, r->blk.id, &old_gen) == 0 &&
-           dn_store_unlink_final(s, (struct wire_blk){ r->blk.id, old_gen }) == 0) {
+           dn_store_remove_final(s, (struct wire_blk){ r->blk.id, old_gen }) == 0) {
     }
     rc = dn_store_rbw_move(s, r, r->is_sync);
     if (rc < 0)
@@ -641,7 +652,7 @@ int dn_store_delete_files(const struct dn_store *s, struct wire_blk blk, uint64_
     uint64_t gen;
     /* The exact generation first: no directory scan (after a cache drop that scan alone is
      * a disk read per delete). Only when it is not here, look for an older one. */
-    int rc = dn_store_unlink_files(s, blk, len);
+    int rc = dn_store_remove_files(s, blk, len);
 
     if (rc != -ENOENT)
         return rc;
@@ -650,7 +661,7 @@ int dn_store_delete_files(const struct dn_store *s, struct wire_blk blk, uint64_
         return rc;
     if (gen > blk.gen)
         return -ERR_NO_BLOCK; /* only a newer gen is stored: not ours to delete */
-    return dn_store_unlink_files(s, (struct wire_blk){ blk.id, gen }, len);
+    return dn_store_remove_files(s, (struct wire_blk){ blk.id, gen }, len);
 }
 
 int dn_store_delete(struct dn_store *s, struct wire_blk blk)

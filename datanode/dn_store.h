@@ -5,6 +5,7 @@
  *   <dir>/rbw/blk_<id>_<gen>.{data,csum}  replicas being written (removed at start-up)
  *   <dir>/finalized/subdirXX/blk_<id>_<gen>.{data,csum}   XX = id & 0xff, two hex digits
  *   <dir>/quarantine/                     files found inconsistent at scan time
+ *   <dir>/spare/s_<n>                     emptied files of removed replicas, for reuse (dn_spare.h)
  * <id> is 16 lowercase hex digits, <gen> decimal. The checksum file format is dn_chunk.h.
  *
  * A replica moves to finalized/ only once its writer has sent all of it (the LAST packet), so
@@ -30,8 +31,11 @@ enum {
     DN_STORE_FLUSH_AHEAD = 1024 * 1024, /* data written before its writeback is started */
 };
 
+struct dn_spare;
+
 struct dn_store {
     char *dir;
+    struct dn_spare *spare; /* emptied replica files for reuse (dn_spare.h); owned */
     char node_id[DN_STORE_NODE_ID_LEN + 1];
     uint64_t capacity_override; /* 0: the file system's size */
     uint64_t used_bytes;        /* data bytes of finalized replicas */

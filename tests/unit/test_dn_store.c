@@ -13,6 +13,7 @@
 #include "csum.h"
 #include "dn_chunk.h"
 #include "dn_deleter.h"
+#include "dn_spare.h"
 #include "dn_store.h"
 #include "err.h"
 #include "xmalloc.h"
@@ -203,6 +204,49 @@ START_TEST(test_dn_store_delete_and_generations)
 }
 END_TEST
 
+/* A deleted replica's files are kept as spares (dn_spare.h) and the next replica written is
+ * stored in them: the same inodes, emptied, with the new replica's bytes read back intact. */
+START_TEST(test_dn_store_new_replica_reuses_deleted_files)
+{
+    struct dn_store s;
+    struct dn_reader rd;
+    struct stat old_data, old_csum, st;
+    char path[512];
+    uint8_t back[DATA_LEN], back_csums[sizeof(csums)];
+
+    open_store(&s);
+    put_replica(&s, (struct wire_blk){ 0x701, 1 });
+    replica_path(path, sizeof(path), (struct wire_blk){ 0x701, 1 }, "data");
+    ck_assert_int_eq(stat(path, &old_data), 0);
+    replica_path(path, sizeof(path), (struct wire_blk){ 0x701, 1 }, "csum");
+    ck_assert_int_eq(stat(path, &old_csum), 0);
+    ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x701, 1 }), 0);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 2);
+
+    put_replica(&s, (struct wire_blk){ 0x702, 1 });
+    ck_assert_uint_eq(dn_spare_count(s.spare), 0);
+    replica_path(path, sizeof(path), (struct wire_blk){ 0x702, 1 }, "data");
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert(st.st_ino == old_data.st_ino || st.st_ino == old_csum.st_ino);
+    ck_assert_int_eq(st.st_size, DATA_LEN);
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x702, 1 }, 0, 0, &rd), 0);
+    ck_assert_int_eq(dn_store_read(&rd, 0, DATA_LEN, back, back_csums), 0);
+    ck_assert_mem_eq(back, data, DATA_LEN);
+    dn_store_read_close(&rd);
+
+    /* An aborted write gives its files back too, and a restart keeps them. */
+    struct dn_rbw r;
+    ck_assert_int_eq(dn_store_rbw_create(&s, (struct wire_blk){ 0x703, 1 }, &r), 0);
+    dn_store_rbw_abort(&s, &r);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 2);
+    dn_store_close(&s);
+    open_store(&s);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 2);
+    ck_assert_uint_eq(s.replica_count, 1);
+    dn_store_close(&s);
+}
+END_TEST
+
 /* Finalizing a replica replaces what finalized/ holds of its id, whether the same gen (an
  * earlier write of it) or an older one, and counts it once. */
 START_TEST(test_dn_store_finalize_replaces_stored_replica)
@@ -387,6 +431,7 @@ int main(void)
     tcase_add_test(tc, test_dn_store_restart_drops_rbw_and_quarantines_garbage);
     tcase_add_test(tc, test_dn_store_delete_and_generations);
     tcase_add_test(tc, test_dn_store_finalize_replaces_stored_replica);
+    tcase_add_test(tc, test_dn_store_new_replica_reuses_deleted_files);
     tcase_add_test(tc, test_dn_store_writeback_starts_after_flush_ahead);
     tcase_add_test(tc, test_dn_store_abort_removes_rbw_files);
     tcase_add_test(tc, test_dn_store_capacity_override);

@@ -314,6 +314,22 @@ ssize_t dfs_reader_pread(struct dfs_reader *r, void *buf, size_t len, uint64_t o
     return n;
 }
 
+void dfs_reader_prefetch(struct dfs_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->has_blocks && !r->stream.is_open && cl_reader_refresh(r, 0) == 0 &&
+        r->blocks.count > 0 && r->blocks.blks[0].offset == 0 && r->blocks.blks[0].len > 0) {
+        const struct cl_read_blk *b = &r->blocks.blks[0];
+        uint32_t order[WIRE_TARGETS_MAX];
+        uint32_t count = cl_read_replica_order(b->blk.id, r->c->pool.id.node_id,
+                                               &r->blocks.locs[b->loc_first], b->loc_count,
+                                               order);
+        if (count > 0)
+            (void)cl_reader_open_stream(r, b, order[0], 0, CL_READ_WINDOW_MIN);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 void dfs_reader_close(struct dfs_reader *r)
 {
     if (!r)

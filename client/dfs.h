@@ -105,6 +105,11 @@ int dfs_open_read(struct dfs_client *c, uint64_t ino, struct dfs_reader **out);
  * Every chunk is verified against its checksum; a bad or unreachable replica is skipped for
  * the next one. Sequential reads reuse one streaming connection to the datanode. */
 ssize_t dfs_reader_pread(struct dfs_reader *r, void *buf, size_t len, uint64_t offset);
+/* Asks now for the file's blocks and, from one replica, for the first bytes a sequential
+ * reader asks for (CL_READ_WINDOW_MIN), without waiting for the data: a dfs_reader_pread()
+ * from offset 0 that follows finds them on their way. Does nothing if the reader has read
+ * already. Failures are left for the pread, which meets them again and handles them. */
+void dfs_reader_prefetch(struct dfs_reader *r);
 void dfs_reader_close(struct dfs_reader *r);
 
 #endif

@@ -23,6 +23,9 @@ static struct mnt_fh *mnt_io_fh_new(uint64_t ino, bool is_append)
 static void mnt_io_fh_free(struct mnt_fh *fh)
 {
     ASSERT(fh->file == NULL);
+    /* A prefetch still running after the open's reply holds mu: wait for it to end. */
+    pthread_mutex_lock(&fh->mu);
+    pthread_mutex_unlock(&fh->mu);
     if (fh->reader != NULL)
         dfs_reader_close(fh->reader);
     pthread_mutex_destroy(&fh->mu);
@@ -127,6 +130,26 @@ static int mnt_io_reader(struct mnt_ctx *ctx, struct mnt_fh *fh)
     }
     fh->reader_seq = seq;
     return mnt_meta_errno(dfs_open_read(ctx->client, fh->ino, &fh->reader));
+}
+
+bool mnt_io_prefetch_begin(struct mnt_ctx *ctx, struct mnt_fh *fh)
+{
+    if (fh->file != NULL)
+        return false;
+    struct mnt_file *f = mnt_files_get(&ctx->files, fh->ino);
+    if (f != NULL) { /* this mount writes the file: its first read flushes, then reads */
+        mnt_files_put(&ctx->files, f);
+        return false;
+    }
+    pthread_mutex_lock(&fh->mu);
+    return true;
+}
+
+void mnt_io_prefetch_end(struct mnt_ctx *ctx, struct mnt_fh *fh, bool is_opened)
+{
+    if (is_opened && mnt_io_reader(ctx, fh) == 0)
+        dfs_reader_prefetch(fh->reader);
+    pthread_mutex_unlock(&fh->mu);
 }
 
 ssize_t mnt_io_read(struct mnt_ctx *ctx, struct mnt_fh *fh, char *buf, size_t size, off_t off)

@@ -37,6 +37,13 @@ int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **ou
  * with another creator) is opened instead. */
 int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e,
                   struct mnt_fh **out);
+/* A read-only open's prefetch, in two halves around the open's reply, so that the blocks and
+ * first bytes (dfs_reader_prefetch()) are on their way while the opener gets going, and its
+ * first READ finds them. _begin() tells whether fh gets one (a read-only handle of a file this
+ * mount is not writing) and then takes fh->mu, which holds off every later request on fh
+ * (read, release) until _end() has prefetched (is_opened: the reply went out) and let it go. */
+bool mnt_io_prefetch_begin(struct mnt_ctx *ctx, struct mnt_fh *fh);
+void mnt_io_prefetch_end(struct mnt_ctx *ctx, struct mnt_fh *fh, bool is_opened);
 /* Reads up to size bytes at off into buf: the full size unless the file ends first. */
 ssize_t mnt_io_read(struct mnt_ctx *ctx, struct mnt_fh *fh, char *buf, size_t size, off_t off);
 /* Sequential writes only: off must be the file's size (-EOPNOTSUPP otherwise), except on

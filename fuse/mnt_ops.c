@@ -176,7 +176,11 @@ static void mnt_ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
         return;
     }
     mnt_ops_set_fh(fi, fh);
-    if (fuse_reply_open(req, fi) != 0)
+    bool is_prefetch = mnt_io_prefetch_begin(ctx, fh);
+    bool is_opened = fuse_reply_open(req, fi) == 0;
+    if (is_prefetch)
+        mnt_io_prefetch_end(ctx, fh, is_opened);
+    if (!is_opened)
         mnt_io_release(ctx, fh); /* interrupted: no release will come */
 }
 

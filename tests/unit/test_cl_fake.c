@@ -39,6 +39,8 @@ struct fake {
     int sync_pkts;  /* LAST packets that asked for SYNC */
     int dn_syncs;   /* DN_SYNC requests */
     int completes;  /* NN_COMPLETE requests */
+    int get_blocks; /* NN_GET_BLOCKS requests */
+    int dn_reads;   /* DN_READ requests */
     int refuse_first_pkt; /* the datanode leaves the open unanswered and fails the first
                              packet with ERR_CHECKSUM, as a node whose packet failed before
                              its downstream answered */
@@ -153,6 +155,7 @@ static void fake_read(struct fake_conn *c, const struct wire_frame *fr)
     pthread_mutex_lock(&c->f->mu);
     struct fake_blk *k = fake_find(c->f, m.blk.id);
     c->f->bad_reads += c->is_bad;
+    c->f->dn_reads++;
     pthread_mutex_unlock(&c->f->mu);
     uint64_t end = m.offset + m.len < k->len ? m.offset + m.len : k->len;
     for (uint64_t off = m.offset; off < end; off += CSUM_CHUNK_SIZE) {
@@ -234,7 +237,10 @@ static int fake_dispatch(struct fake_conn *c, const struct wire_frame *fr)
         a = fake_attr(c->f, FILE_INO);
         wire_attr_encode(&c->out, &a);
         return 0;
-    case WIRE_NN_GET_BLOCKS: fake_get_blocks(c); return 0;
+    case WIRE_NN_GET_BLOCKS:
+        c->f->get_blocks++;
+        fake_get_blocks(c);
+        return 0;
     case WIRE_DN_WRITE_OPEN:
         ck_assert_int_eq(wire_dn_write_open_decode(fr->body, fr->hdr.body_len, &wo), 0);
         c->wblk = fake_find(c->f, wo.blk.id);
@@ -464,6 +470,55 @@ START_TEST(test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_compl
 }
 END_TEST
 
+static int fake_count(struct fake *f, const int *counter)
+{
+    pthread_mutex_lock(&f->mu);
+    int n = *counter;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+/* A prefetch asks for the blocks and the first bytes before any read; the read that follows
+ * takes them without asking the namenode again (and fails over if the replica asked was the
+ * corrupt one); once reading has begun, a prefetch does nothing. */
+START_TEST(test_cl_fake_prefetch_asks_before_the_first_read)
+{
+    struct fake *f = fake_start();
+    struct cfg cfg;
+    struct dfs_client *c;
+    struct dfs_writer *w;
+    struct dfs_reader *r;
+    enum { TOTAL = 200000 };
+    uint8_t *data = malloc(TOTAL), *back = malloc(TOTAL);
+
+    for (size_t i = 0; i < TOTAL; i++)
+        data[i] = (uint8_t)(i * 31 + 7);
+    c = fake_client(f, &cfg);
+    w = fake_create(c);
+    ck_assert_int_eq(dfs_writer_write(w, data, TOTAL, 0), TOTAL);
+    ck_assert_int_eq(dfs_writer_close(w), 0);
+    ck_assert_int_eq(dfs_open_read(c, FILE_INO, &r), 0);
+    ck_assert_int_eq(fake_count(f, &f->get_blocks), 0);
+    dfs_reader_prefetch(r);
+    ck_assert_int_eq(fake_count(f, &f->get_blocks), 1);
+    for (int i = 0; i < 5000 && fake_count(f, &f->dn_reads) == 0; i++)
+        usleep(1000); /* the fake datanode takes the request on its own thread */
+    ck_assert_int_eq(fake_count(f, &f->dn_reads), 1);
+    ck_assert_int_eq(dfs_reader_pread(r, back, TOTAL, 0), TOTAL);
+    ck_assert_int_eq(memcmp(back, data, TOTAL), 0);
+    ck_assert_int_eq(fake_count(f, &f->get_blocks), 1);
+    int reads = fake_count(f, &f->dn_reads);
+    dfs_reader_prefetch(r);
+    ck_assert_int_eq(fake_count(f, &f->get_blocks), 1);
+    ck_assert_int_eq(fake_count(f, &f->dn_reads), reads);
+    dfs_reader_close(r);
+    dfs_client_free(c);
+    cfg_fini(&cfg);
+    free(data);
+    free(back);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cl_fake");
@@ -472,6 +527,7 @@ int main(void)
     tcase_add_test(tc, test_cl_fake_write_flush_append_then_read_back);
     tcase_add_test(tc, test_cl_fake_sync_reaches_every_replica_and_empty_file_needs_no_complete);
     tcase_add_test(tc, test_cl_fake_packet_failed_before_the_open_answer);
+    tcase_add_test(tc, test_cl_fake_prefetch_asks_before_the_first_read);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

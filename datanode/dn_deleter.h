@@ -22,7 +22,10 @@
 #include "dn_store.h"
 #include "wire.h"
 
-enum { DN_DELETER_MAX = 8192 /* blocks queued, in progress and uncollected, together */ };
+enum {
+    DN_DELETER_MAX = 8192, /* blocks queued, in progress and uncollected, together */
+    DN_DELETER_NICE = 10,  /* the thread's nice value: its work can wait for the loop's */
+};
 
 struct dn_deleted {
     struct wire_blk blk;
@@ -43,11 +46,15 @@ struct dn_deleter {
     uint32_t done_count;      /* guarded by mu */
     uint32_t busy;            /* guarded by mu; 1 while the thread deletes one it took */
     bool is_stopping;         /* guarded by mu */
+    bool is_filling;          /* guarded by mu; making spare files until the pool has enough */
+    uint32_t spare_reserve;   /* immutable; spare files to keep ready (dn_spare_fill()) */
     bool is_started;
 };
 
-/* Starts the thread. 0 or -errno. */
-int dn_deleter_start(struct dn_deleter *d, const struct dn_store *store);
+/* Starts the thread. When it has nothing to delete (after start and after each batch of
+ * deletes) it makes spare files until the store's pool holds spare_reserve (0: never), so
+ * that replicas written later find files ready (dn_spare.h). 0 or -errno. */
+int dn_deleter_start(struct dn_deleter *d, const struct dn_store *store, uint32_t spare_reserve);
 /* Lets the delete in progress finish, stops the thread and frees the queues (a no-op if it
  * never started). */
 void dn_deleter_stop(struct dn_deleter *d);

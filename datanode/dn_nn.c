@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "cfg.h"
+#include "dn_spare.h"
 #include "err.h"
 #include "log.h"
 #include "net.h"
@@ -440,7 +441,7 @@ int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store
     nn->received_ev = evtimer_new(base, dn_nn_received_cb, nn);
     ASSERT(nn->retry_ev && nn->heartbeat_ev && nn->report_ev && nn->delete_ev &&
            nn->received_ev);
-    rc = dn_deleter_start(&nn->deleter, store);
+    rc = dn_deleter_start(&nn->deleter, store, DN_SPARE_RESERVE);
     if (rc < 0) {
         snprintf(err, errlen, "cannot start the deleter thread: %s", strerror(-rc));
         dn_nn_close(nn);

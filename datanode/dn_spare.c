@@ -108,11 +108,14 @@ static bool dn_spare_pop(struct dn_spare *sp, uint64_t *name)
     return has;
 }
 
-/* A name for a file about to be put, if the pool has room for it. */
-static bool dn_spare_reserve(struct dn_spare *sp, uint64_t *name)
+/* A name for a file about to be put, if the pool holds fewer than limit (capped at max_count),
+ * counting the puts in progress. */
+static bool dn_spare_reserve(struct dn_spare *sp, uint32_t limit, uint64_t *name)
 {
     pthread_mutex_lock(&sp->mu);
-    bool has = !sp->is_disabled && sp->count + sp->reserved < sp->max_count;
+    if (limit > sp->max_count)
+        limit = sp->max_count;
+    bool has = !sp->is_disabled && sp->count + sp->reserved < limit;
     if (has) {
         sp->reserved++;
         *name = sp->next_name++;
@@ -191,7 +194,7 @@ int dn_spare_put(struct dn_spare *sp, const char *path)
     char spare[DN_SPARE_PATH_MAX];
     uint64_t name;
 
-    if (!dn_spare_reserve(sp, &name))
+    if (!dn_spare_reserve(sp, sp->max_count, &name))
         return unlink(path) == 0 ? 0 : -errno;
     int rc = dn_spare_path(sp, name, spare);
     if (rc == 0 && rename(path, spare) != 0)
@@ -208,4 +211,38 @@ int dn_spare_put(struct dn_spare *sp, const char *path)
         unlink(spare);
     dn_spare_push(sp, name, true, is_spare);
     return 0;
+}
+
+/* Creates spare `name` as a new empty file: unnamed first, then linked in. */
+static int dn_spare_make(const struct dn_spare *sp, uint64_t name)
+{
+    char spare[DN_SPARE_PATH_MAX], self[64];
+    int rc = dn_spare_path(sp, name, spare);
+
+    if (rc < 0)
+        return rc;
+    int fd = open(sp->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) { /* a file system without O_TMPFILE */
+        fd = open(spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return -errno;
+        close(fd);
+        return 0;
+    }
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, self, AT_FDCWD, spare, AT_SYMLINK_FOLLOW) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int dn_spare_fill(struct dn_spare *sp, uint32_t reserve)
+{
+    uint64_t name;
+
+    if (!dn_spare_reserve(sp, reserve, &name))
+        return 0;
+    int rc = dn_spare_make(sp, name);
+    dn_spare_push(sp, name, true, rc == 0);
+    return rc == 0 ? 1 : rc;
 }

@@ -23,7 +23,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { DN_SPARE_MAX = 16384 /* spare files kept per data directory */ };
+enum {
+    DN_SPARE_MAX = 16384,    /* spare files kept per data directory */
+    DN_SPARE_RESERVE = 4096, /* spare files made ahead while the datanode has nothing to delete */
+};
 
 struct dn_spare {
     char *dir;          /* <store dir>/spare; owned */
@@ -49,6 +52,12 @@ int dn_spare_create(struct dn_spare *sp, const char *path);
 /* Removes the file at path: into the pool, emptied, when there is room, else unlinked.
  * 0 or -errno of the removal (-ENOENT if path does not exist). */
 int dn_spare_put(struct dn_spare *sp, const char *path);
+
+/* Makes one new spare if the pool holds fewer than reserve (capped at max_count): 1 if it made
+ * one, 0 if the pool has enough (or is disabled), -errno. The new inode is made unnamed
+ * (O_TMPFILE) and then linked in, so that its allocation, the slow part, does not hold the
+ * directory's lock that dn_spare_create() needs; where O_TMPFILE is refused, a plain create. */
+int dn_spare_fill(struct dn_spare *sp, uint32_t reserve);
 
 /* Spare files in the pool now. */
 uint32_t dn_spare_count(struct dn_spare *sp);

@@ -196,6 +196,39 @@ START_TEST(test_dn_spare_vanished_spare_falls_back_to_create)
 }
 END_TEST
 
+/* Filling makes new empty spares up to the reserve, never past max_count, and they serve
+ * creates like any other. */
+START_TEST(test_dn_spare_fill_up_to_reserve)
+{
+    struct dn_spare sp;
+    char path[512];
+    struct stat st;
+
+    ck_assert_int_eq(dn_spare_open(&sp, tmpdir, 3), 0);
+    ck_assert_int_eq(dn_spare_fill(&sp, 2), 1);
+    ck_assert_int_eq(dn_spare_fill(&sp, 2), 1);
+    ck_assert_int_eq(dn_spare_fill(&sp, 2), 0);
+    ck_assert_uint_eq(dn_spare_count(&sp), 2);
+    ck_assert(exists("spare/s_0"));
+    ck_assert(exists("spare/s_1"));
+    ck_assert_int_eq(dn_spare_fill(&sp, 10), 1); /* capped at max_count = 3 */
+    ck_assert_int_eq(dn_spare_fill(&sp, 10), 0);
+    ck_assert_uint_eq(dn_spare_count(&sp), 3);
+    path_of(path, sizeof(path), "new");
+    int fd = dn_spare_create(&sp, path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_uint_eq(st.st_nlink, 1);
+    close(fd);
+    ck_assert(!exists("spare/s_2"));
+    dn_spare_close(&sp);
+    ck_assert_int_eq(dn_spare_open(&sp, tmpdir, 8), 0); /* the made ones are adopted */
+    ck_assert_uint_eq(dn_spare_count(&sp), 2);
+    dn_spare_close(&sp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dn_spare");
@@ -206,6 +239,7 @@ int main(void)
     tcase_add_test(tc, test_dn_spare_full_pool_unlinks);
     tcase_add_test(tc, test_dn_spare_reopen_adopts_and_cleans);
     tcase_add_test(tc, test_dn_spare_vanished_spare_falls_back_to_create);
+    tcase_add_test(tc, test_dn_spare_fill_up_to_reserve);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -376,7 +376,7 @@ START_TEST(test_dn_deleter_deletes_on_its_thread_and_reports_in_order)
     for (uint64_t i = 0; i < N; i++)
         put_replica(&s, (struct wire_blk){ 0x700 + i, 1 });
     ck_assert_uint_eq(s.replica_count, N);
-    ck_assert_int_eq(dn_deleter_start(&d, &s), 0);
+    ck_assert_int_eq(dn_deleter_start(&d, &s, 0), 0);
     for (uint64_t i = 0; i < N; i++)
         ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x700 + i, 1 }));
     ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x7ff, 1 })); /* never stored */
@@ -411,10 +411,40 @@ START_TEST(test_dn_deleter_stop_with_work_queued)
     open_store(&s);
     for (uint64_t i = 0; i < 50; i++)
         put_replica(&s, (struct wire_blk){ 0x800 + i, 1 });
-    ck_assert_int_eq(dn_deleter_start(&d, &s), 0);
+    ck_assert_int_eq(dn_deleter_start(&d, &s, 0), 0);
     for (uint64_t i = 0; i < 50; i++)
         ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x800 + i, 1 }));
     dn_deleter_stop(&d);
+    dn_deleter_stop(&d);
+    dn_store_close(&s);
+}
+END_TEST
+
+/* With nothing to delete the deleter makes spare files up to the reserve: at start, and again
+ * after deletes once the pool was drawn from. */
+START_TEST(test_dn_deleter_fills_the_spare_pool_when_idle)
+{
+    struct dn_store s;
+    struct dn_deleter d;
+    struct dn_deleted done[1];
+
+    open_store(&s);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 0);
+    ck_assert_int_eq(dn_deleter_start(&d, &s, 6), 0);
+    for (int i = 0; i < 5000 && dn_spare_count(s.spare) < 6; i++)
+        usleep(1000);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 6);
+    for (uint64_t i = 0; i < 4; i++) /* 8 files taken */
+        put_replica(&s, (struct wire_blk){ 0x900 + i, 1 });
+    ck_assert_uint_eq(dn_spare_count(s.spare), 0);
+    ck_assert(dn_deleter_push(&d, (struct wire_blk){ 0x900, 1 }));
+    ck_assert_uint_eq(collect_all(&d, done, 1), 1);
+    ck_assert_int_eq(done[0].rc, 0);
+    for (int i = 0; i < 5000 && dn_spare_count(s.spare) < 6; i++)
+        usleep(1000);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 6); /* 2 given back, 4 made */
+    usleep(20000);
+    ck_assert_uint_eq(dn_spare_count(s.spare), 6); /* and no more */
     dn_deleter_stop(&d);
     dn_store_close(&s);
 }
@@ -438,6 +468,7 @@ int main(void)
     tcase_add_test(tc, test_dn_store_sync_of_a_finalized_replica);
     tcase_add_test(tc, test_dn_deleter_deletes_on_its_thread_and_reports_in_order);
     tcase_add_test(tc, test_dn_deleter_stop_with_work_queued);
+    tcase_add_test(tc, test_dn_deleter_fills_the_spare_pool_when_idle);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -10,63 +10,65 @@
 #include "panic.h"
 #include "xmalloc.h"
 
-enum dn_deleter_work { DN_DELETER_STOP, DN_DELETER_DELETE, DN_DELETER_FILL };
-
-/* What the thread does next, waiting while there is nothing to do: deletes come first, then
- * spare files. Takes the block to delete into *blk. Called with mu held. */
-static enum dn_deleter_work dn_deleter_next(struct dn_deleter *d, struct wire_blk *blk)
+/* Takes the next block, waiting for one; false once asked to stop. Called with mu held. */
+static bool dn_deleter_take(struct dn_deleter *d, struct wire_blk *blk)
 {
-    for (;;) {
-        if (d->is_stopping)
-            return DN_DELETER_STOP;
-        if (d->todo_count > 0) {
-            *blk = d->todo[d->todo_head];
-            d->todo_head = (d->todo_head + 1) % DN_DELETER_MAX;
-            d->todo_count--;
-            d->busy = 1;
-            return DN_DELETER_DELETE;
-        }
-        if (d->is_filling)
-            return DN_DELETER_FILL;
+    while (!d->is_stopping && d->todo_count == 0)
         pthread_cond_wait(&d->cv, &d->mu);
-    }
-}
-
-static void dn_deleter_delete(struct dn_deleter *d, struct wire_blk blk)
-{
-    struct dn_deleted r = { .blk = blk, .len = 0 };
-
-    r.rc = dn_store_delete_files(d->store, blk, &r.len);
-    pthread_mutex_lock(&d->mu);
-    ASSERT(d->done_count < DN_DELETER_MAX);
-    d->done[(d->done_head + d->done_count) % DN_DELETER_MAX] = r;
-    d->done_count++;
-    d->busy = 0;
-    d->is_filling = d->spare_reserve > 0; /* top the pool up once the deletes are done */
-    pthread_mutex_unlock(&d->mu);
+    if (d->is_stopping)
+        return false;
+    *blk = d->todo[d->todo_head];
+    d->todo_head = (d->todo_head + 1) % DN_DELETER_MAX;
+    d->todo_count--;
+    d->busy = 1;
+    return true;
 }
 
 static void *dn_deleter_main(void *arg)
 {
     struct dn_deleter *d = arg;
     struct wire_blk blk;
-    enum dn_deleter_work work;
 
-    /* Background work: the loop thread's pipelines and reads come first on a busy CPU. */
-    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), DN_DELETER_NICE);
     pthread_mutex_lock(&d->mu);
-    while ((work = dn_deleter_next(d, &blk)) != DN_DELETER_STOP) {
+    while (dn_deleter_take(d, &blk)) {
         pthread_mutex_unlock(&d->mu);
-        if (work == DN_DELETER_DELETE) {
-            dn_deleter_delete(d, blk);
-        } else {
-            int rc = dn_spare_fill(d->store->spare, d->spare_reserve);
-            pthread_mutex_lock(&d->mu);
-            if (rc != 1)
-                d->is_filling = false; /* full, or failing (ENOSPC): until the next delete */
-            pthread_mutex_unlock(&d->mu);
-        }
+        struct dn_deleted r = { .blk = blk, .len = 0 };
+        r.rc = dn_store_delete_files(d->store, blk, &r.len);
         pthread_mutex_lock(&d->mu);
+        ASSERT(d->done_count < DN_DELETER_MAX);
+        d->done[(d->done_head + d->done_count) % DN_DELETER_MAX] = r;
+        d->done_count++;
+        d->busy = 0;
+        d->is_filling = d->spare_reserve > 0; /* top the pool up once the deletes are done */
+        pthread_cond_signal(&d->fill_cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* Waits until there is filling to do and no delete to make (both use the spare directory);
+ * false once asked to stop. Called with mu held. */
+static bool dn_deleter_wait_fill(struct dn_deleter *d)
+{
+    while (!d->is_stopping && (!d->is_filling || d->todo_count > 0 || d->busy))
+        pthread_cond_wait(&d->fill_cv, &d->mu);
+    return !d->is_stopping;
+}
+
+static void *dn_deleter_fill_main(void *arg)
+{
+    struct dn_deleter *d = arg;
+
+    /* Only this thread is niced: the deleter's renames hold locks (the spare directory's, the
+     * file system's rename lock) that the loop thread's writes take too. */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), DN_DELETER_FILL_NICE);
+    pthread_mutex_lock(&d->mu);
+    while (dn_deleter_wait_fill(d)) {
+        pthread_mutex_unlock(&d->mu);
+        int rc = dn_spare_fill(d->store->spare, d->spare_reserve);
+        pthread_mutex_lock(&d->mu);
+        if (rc != 1)
+            d->is_filling = false; /* full, or failing (ENOSPC): until the next delete */
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -82,12 +84,17 @@ int dn_deleter_start(struct dn_deleter *d, const struct dn_store *store, uint32_
     d->done = xcalloc(DN_DELETER_MAX, sizeof(*d->done));
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    pthread_cond_init(&d->fill_cv, NULL);
     int rc = pthread_create(&d->thread, NULL, dn_deleter_main, d);
+    if (rc == 0) {
+        d->is_started = true;
+        rc = pthread_create(&d->fill_thread, NULL, dn_deleter_fill_main, d);
+    }
     if (rc != 0) {
         dn_deleter_stop(d);
         return -rc;
     }
-    d->is_started = true;
+    d->is_fill_started = true;
     return 0;
 }
 
@@ -95,13 +102,16 @@ void dn_deleter_stop(struct dn_deleter *d)
 {
     if (!d->todo)
         return;
-    if (d->is_started) {
-        pthread_mutex_lock(&d->mu);
-        d->is_stopping = true;
-        pthread_cond_signal(&d->cv);
-        pthread_mutex_unlock(&d->mu);
+    pthread_mutex_lock(&d->mu);
+    d->is_stopping = true;
+    pthread_cond_signal(&d->cv);
+    pthread_cond_signal(&d->fill_cv);
+    pthread_mutex_unlock(&d->mu);
+    if (d->is_started)
         pthread_join(d->thread, NULL);
-    }
+    if (d->is_fill_started)
+        pthread_join(d->fill_thread, NULL);
+    pthread_cond_destroy(&d->fill_cv);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     free(d->todo);

@@ -7,7 +7,9 @@
  * the thread calls only dn_store_delete_files(), which reads nothing of the store but its
  * fixed directory and uses its spare pool (dn_spare.h, locked on its own), and the loop applies
  * the store's counters (dn_store_note_deleted()). Emptying a replica into the pool frees its
- * blocks just as an unlink did, and takes as long.
+ * blocks just as an unlink did, and takes as long. A second thread, at a lower priority,
+ * tops the spare pool up (dn_spare_fill()) whenever nothing is queued for deletion; it, too,
+ * touches nothing of the store but its pool.
  *
  * Both queues are bounded rings guarded by one mutex; a push that would not fit is refused,
  * so the outcomes always fit. Blocks still queued when the deleter stops are dropped: their
@@ -24,7 +26,7 @@
 
 enum {
     DN_DELETER_MAX = 8192, /* blocks queued, in progress and uncollected, together */
-    DN_DELETER_NICE = 10,  /* the thread's nice value: its work can wait for the loop's */
+    DN_DELETER_FILL_NICE = 10, /* the filling thread's nice value: its work can wait */
 };
 
 struct dn_deleted {
@@ -36,8 +38,10 @@ struct dn_deleted {
 struct dn_deleter {
     const struct dn_store *store; /* borrowed; outlives the deleter */
     pthread_t thread;
+    pthread_t fill_thread;    /* makes spare files (dn_spare_fill()) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t fill_cv;
     struct wire_blk *todo;    /* guarded by mu; ring of DN_DELETER_MAX */
     uint32_t todo_head;       /* guarded by mu */
     uint32_t todo_count;      /* guarded by mu */
@@ -49,11 +53,13 @@ struct dn_deleter {
     bool is_filling;          /* guarded by mu; making spare files until the pool has enough */
     uint32_t spare_reserve;   /* immutable; spare files to keep ready (dn_spare_fill()) */
     bool is_started;
+    bool is_fill_started;
 };
 
-/* Starts the thread. When it has nothing to delete (after start and after each batch of
- * deletes) it makes spare files until the store's pool holds spare_reserve (0: never), so
- * that replicas written later find files ready (dn_spare.h). 0 or -errno. */
+/* Starts the threads. When there is nothing to delete (after start and after each batch of
+ * deletes) the second one makes spare files, at nice DN_DELETER_FILL_NICE, until the store's
+ * pool holds spare_reserve (0: never), so that replicas written later find files ready
+ * (dn_spare.h). 0 or -errno. */
 int dn_deleter_start(struct dn_deleter *d, const struct dn_store *store, uint32_t spare_reserve);
 /* Lets the delete in progress finish, stops the thread and frees the queues (a no-op if it
  * never started). */

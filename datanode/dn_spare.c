@@ -14,6 +14,8 @@
 #include "xmalloc.h"
 
 enum { DN_SPARE_PATH_MAX = 4096 };
+/* Names stay below this: next_name never wraps to a name in use. */
+#define DN_SPARE_NAME_END (UINT64_C(1) << 62)
 
 static int dn_spare_path(const struct dn_spare *sp, uint64_t name, char *out)
 {
@@ -22,35 +24,41 @@ static int dn_spare_path(const struct dn_spare *sp, uint64_t name, char *out)
     return n < 0 || n >= DN_SPARE_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* "s_<decimal>" -> *name; false for anything else. */
+/* "s_<decimal>", canonical (no leading zero, below DN_SPARE_NAME_END) -> *name; false for
+ * anything else, so that no two files parse to one name. */
 static bool dn_spare_parse(const char *file, uint64_t *name)
 {
     char *end;
 
-    if (strncmp(file, "s_", 2) != 0 || file[2] < '0' || file[2] > '9')
+    if (strncmp(file, "s_", 2) != 0 || file[2] < '0' || file[2] > '9' ||
+        (file[2] == '0' && file[3] != '\0'))
         return false;
     errno = 0;
     unsigned long long v = strtoull(file + 2, &end, 10);
-    if (errno != 0 || *end != '\0' || v == UINT64_MAX)
+    if (errno != 0 || *end != '\0' || v >= DN_SPARE_NAME_END)
         return false;
     *name = (uint64_t)v;
     return true;
 }
 
-/* Adopts one directory entry; anything that is not a spare we can keep is removed. */
+/* Adopts one directory entry: a spare's name, of a regular file that has no other name (see
+ * dn_spare_keep()). Any other name is unlinked, which leaves a file with other names to them. */
 static void dn_spare_adopt(struct dn_spare *sp, const char *file)
 {
     char path[DN_SPARE_PATH_MAX];
+    struct stat st;
     uint64_t name;
 
-    if (dn_spare_parse(file, &name) && sp->count < sp->max_count) {
+    if (snprintf(path, sizeof(path), "%s/%s", sp->dir, file) >= (int)sizeof(path))
+        return;
+    if (dn_spare_parse(file, &name) && sp->count < sp->max_count && lstat(path, &st) == 0 &&
+        S_ISREG(st.st_mode) && st.st_nlink == 1) {
         sp->names[sp->count++] = name;
         if (name >= sp->next_name)
             sp->next_name = name + 1;
         return;
     }
-    if (snprintf(path, sizeof(path), "%s/%s", sp->dir, file) < (int)sizeof(path))
-        unlink(path);
+    unlink(path);
 }
 
 int dn_spare_open(struct dn_spare *sp, const char *store_dir, uint32_t max_count)
@@ -98,24 +106,29 @@ uint32_t dn_spare_count(struct dn_spare *sp)
 
 /* ---- the stack ---- */
 
+/* Takes a name off the stack. Its slot stays reserved, so that dn_spare_push() can always put
+ * it back, until dn_spare_push() ends the reservation. */
 static bool dn_spare_pop(struct dn_spare *sp, uint64_t *name)
 {
     pthread_mutex_lock(&sp->mu);
     bool has = !sp->is_disabled && sp->count > 0;
-    if (has)
+    if (has) {
         *name = sp->names[--sp->count];
+        sp->reserved++;
+    }
     pthread_mutex_unlock(&sp->mu);
     return has;
 }
 
-/* A name for a file about to be put, if the pool holds fewer than limit (capped at max_count),
- * counting the puts in progress. */
+/* A new name for a file about to join the pool, if it holds fewer than limit (capped at
+ * max_count), counting the reservations in progress. */
 static bool dn_spare_reserve(struct dn_spare *sp, uint32_t limit, uint64_t *name)
 {
     pthread_mutex_lock(&sp->mu);
     if (limit > sp->max_count)
         limit = sp->max_count;
-    bool has = !sp->is_disabled && sp->count + sp->reserved < limit;
+    bool has = !sp->is_disabled && sp->count + sp->reserved < limit &&
+               sp->next_name < DN_SPARE_NAME_END;
     if (has) {
         sp->reserved++;
         *name = sp->next_name++;
@@ -124,69 +137,94 @@ static bool dn_spare_reserve(struct dn_spare *sp, uint32_t limit, uint64_t *name
     return has;
 }
 
-/* Ends a reservation (is_reserved) or returns a popped name; the file is in the pool iff
- * is_spare. Room is certain: a pushed name was popped or reserved before. */
-static void dn_spare_push(struct dn_spare *sp, uint64_t name, bool is_reserved, bool is_spare)
+/* Ends the reservation of a popped or reserved name; the file is in the pool iff is_spare.
+ * is_disabled: the file system cannot serve the pool (see dn_spare_take()). */
+static void dn_spare_push(struct dn_spare *sp, uint64_t name, bool is_spare, bool is_disabled)
 {
     pthread_mutex_lock(&sp->mu);
-    if (is_reserved) {
-        ASSERT(sp->reserved > 0);
-        sp->reserved--;
-    }
+    ASSERT(sp->reserved > 0);
+    sp->reserved--;
     if (is_spare) {
-        ASSERT(sp->count < sp->max_count);
+        ASSERT(sp->count + sp->reserved < sp->max_count);
         sp->names[sp->count++] = name;
     }
+    if (is_disabled)
+        sp->is_disabled = true;
     pthread_mutex_unlock(&sp->mu);
 }
 
 /* ---- files ---- */
 
-/* Moves spare `name` to path and returns it open, emptied; -EAGAIN if this spare cannot be
- * used (the pool goes on without it, or without the pool if renames cannot refuse to
- * replace), -EEXIST or -errno for path itself (the spare stays in the pool). */
-static int dn_spare_take(struct dn_spare *sp, uint64_t name, const char *path)
+/* Whether a rename's error says the pool cannot work here at all: no RENAME_NOREPLACE, the
+ * pool on another file system, or not ours to move. */
+static bool dn_spare_is_unusable(int rc)
+{
+    return rc == -EINVAL || rc == -ENOSYS || rc == -EXDEV || rc == -EPERM || rc == -EACCES;
+}
+
+/* Moves spare `name` (popped) to path; *fd is then open on it, emptied. Returns 0, -EEXIST
+ * (path exists; the spare stays in the pool), or 1: use no spare for path but a new file,
+ * whose create reports path's own errors (the spare stays unless it is gone). */
+static int dn_spare_take(struct dn_spare *sp, uint64_t name, const char *path, int *fd)
 {
     char spare[DN_SPARE_PATH_MAX];
     struct stat st;
 
-    if (dn_spare_path(sp, name, spare) < 0)
-        return -EAGAIN;
-    int fd = open(spare, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -EAGAIN; /* gone (removed by hand): forget the name */
+    if (dn_spare_path(sp, name, spare) < 0) {
+        dn_spare_push(sp, name, false, false);
+        return 1;
+    }
+    *fd = open(spare, O_WRONLY | O_CLOEXEC);
+    if (*fd < 0) { /* gone (removed by hand): forget it; else (EMFILE...) keep it */
+        dn_spare_push(sp, name, errno != ENOENT, false);
+        return 1;
+    }
     if (renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
         int rc = -errno;
-        close(fd);
-        dn_spare_push(sp, name, false, true);
-        if (rc != -EINVAL && rc != -ENOSYS)
-            return rc;
-        pthread_mutex_lock(&sp->mu);
-        sp->is_disabled = true;
-        pthread_mutex_unlock(&sp->mu);
-        return -EAGAIN;
+        close(*fd);
+        /* ENOENT: the spare was removed meanwhile, or path's directory is missing. */
+        bool is_kept = rc != -ENOENT || access(spare, F_OK) == 0;
+        dn_spare_push(sp, name, is_kept, dn_spare_is_unusable(rc));
+        return rc == -EEXIST ? rc : 1;
     }
+    dn_spare_push(sp, name, false, false);
     /* Emptied when it was put; not so if a crash came between that rename and truncate. */
-    if (fstat(fd, &st) != 0 || (st.st_size != 0 && ftruncate(fd, 0) != 0)) {
+    if (fstat(*fd, &st) != 0 || (st.st_size != 0 && ftruncate(*fd, 0) != 0)) {
         int rc = -errno;
-        close(fd);
+        close(*fd);
         unlink(path);
         return rc;
     }
-    return fd;
+    return 0;
 }
 
 int dn_spare_create(struct dn_spare *sp, const char *path)
 {
     uint64_t name;
+    int fd;
 
-    while (dn_spare_pop(sp, &name)) {
-        int fd = dn_spare_take(sp, name, path);
-        if (fd != -EAGAIN)
-            return fd;
+    if (dn_spare_pop(sp, &name)) {
+        int rc = dn_spare_take(sp, name, path, &fd);
+        if (rc <= 0)
+            return rc < 0 ? rc : fd;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     return fd < 0 ? -errno : fd;
+}
+
+/* Keeps the file renamed to spare (reserved as name) if it can be emptied: only if spare is
+ * its one name. After a power cut (and fsck) a removed replica's old name and its reused
+ * file's new name can both survive: emptying the file through the old one would destroy the
+ * replica it now holds. Such a name is only unlinked. */
+static void dn_spare_keep(struct dn_spare *sp, uint64_t name, const char *spare)
+{
+    struct stat st;
+    bool is_spare = lstat(spare, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+                    truncate(spare, 0) == 0;
+
+    if (!is_spare)
+        unlink(spare);
+    dn_spare_push(sp, name, is_spare, false);
 }
 
 int dn_spare_put(struct dn_spare *sp, const char *path)
@@ -197,19 +235,15 @@ int dn_spare_put(struct dn_spare *sp, const char *path)
     if (!dn_spare_reserve(sp, sp->max_count, &name))
         return unlink(path) == 0 ? 0 : -errno;
     int rc = dn_spare_path(sp, name, spare);
-    if (rc == 0 && rename(path, spare) != 0)
+    if (rc == 0 && renameat2(AT_FDCWD, path, AT_FDCWD, spare, RENAME_NOREPLACE) != 0)
         rc = -errno;
     if (rc < 0) {
-        dn_spare_push(sp, name, true, false);
+        dn_spare_push(sp, name, false, dn_spare_is_unusable(rc));
         if (rc == -ENOENT)
             return rc;
         return unlink(path) == 0 ? 0 : -errno;
     }
-    /* The file left path: the removal is done whatever happens to the spare now. */
-    bool is_spare = truncate(spare, 0) == 0;
-    if (!is_spare)
-        unlink(spare);
-    dn_spare_push(sp, name, true, is_spare);
+    dn_spare_keep(sp, name, spare); /* path is gone whatever happens to the spare now */
     return 0;
 }
 
@@ -243,6 +277,6 @@ int dn_spare_fill(struct dn_spare *sp, uint32_t reserve)
     if (!dn_spare_reserve(sp, reserve, &name))
         return 0;
     int rc = dn_spare_make(sp, name);
-    dn_spare_push(sp, name, true, rc == 0);
+    dn_spare_push(sp, name, rc == 0, false);
     return rc == 0 ? 1 : rc;
 }

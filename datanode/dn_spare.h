@@ -7,15 +7,19 @@
  * file's write. A rename of a spare file took 12 us. On a journalled file system the pool
  * still saves the allocation and freeing of two inodes per replica.
  *
- * Layout: <dir>/spare/s_<n>, n decimal; every file there is spare and may be truncated or
- * removed at any time (it holds no replica). A deleted replica's file is renamed in and then
- * emptied; a new replica's file is renamed out (never over an existing name) and emptied
- * again if a crash left data in it. At most max_count (DN_SPARE_MAX) files are kept; past
- * that, files are unlinked. Nothing is fsync'd: after a power cut a spare may be lost or hold old
- * bytes; it is still nobody's replica, and reuse truncates it.
+ * Layout: <dir>/spare/s_<n>, n canonical decimal; every file there is spare and may be
+ * truncated or removed at any time (it holds no replica). A deleted replica's file is renamed
+ * in (never over a name) and then emptied; a new replica's file is renamed out (never over an
+ * existing name) and emptied again if a crash left data in it. At most max_count
+ * (DN_SPARE_MAX) files are kept; past that, files are unlinked. Nothing is fsync'd, so after a
+ * power cut (and fsck) a name in spare/ and a replica's name can both survive for one file,
+ * the replica then the one that matters: a spare is only ever emptied or adopted while it has
+ * one name (st_nlink == 1); a name of a file with more is unlinked, which leaves the file to
+ * its other names.
  *
  * Thread-safety: the pool is a stack of names guarded by mu; renames and truncates run outside
- * it. The datanode's loop thread takes files; the loop and the deleter thread put them back. */
+ * it, each on a name popped or reserved under mu (count + reserved <= max_count always). The
+ * datanode's loop thread takes files; the loop and the delete threads put and make them. */
 #ifndef DFS_DN_SPARE_H
 #define DFS_DN_SPARE_H
 
@@ -40,13 +44,15 @@ struct dn_spare {
 };
 
 /* Opens the pool in <store_dir>/spare (creating it), keeping at most max_count files (the store
- * passes DN_SPARE_MAX), and adopts the files in it; a file not named s_<n>, or past
- * max_count, is removed. 0 or -errno. */
+ * passes DN_SPARE_MAX), and adopts the files in it; any other name there (not s_<n>, past
+ * max_count, not a regular file of one name) is unlinked. 0 or -errno. */
 int dn_spare_open(struct dn_spare *sp, const char *store_dir, uint32_t max_count);
 void dn_spare_close(struct dn_spare *sp);
 
 /* Creates an empty file at path, open for writing (O_CLOEXEC): a spare renamed to path when
- * there is one, else a new file (mode 0644). -EEXIST if path exists, else fd or -errno. */
+ * there is one, else a new file (mode 0644); a spare that cannot be used (removed by hand, a
+ * file system that refuses a no-replace rename: the pool then stops) gives way to a new file,
+ * whose create reports path's own errors. -EEXIST if path exists, else fd or -errno. */
 int dn_spare_create(struct dn_spare *sp, const char *path);
 
 /* Removes the file at path: into the pool, emptied, when there is room, else unlinked.

@@ -173,7 +173,7 @@ static int dn_store_make_dirs(struct dn_store *s)
 {
     char path[DN_STORE_PATH_MAX];
     int rc = dn_store_mkdir(s->dir);
-    const char *subs[] = { "rbw", "finalized", "quarantine" };
+    const char *subs[] = { "rbw", "finalized", "quarantine", "spare" };
 
     for (size_t i = 0; rc == 0 && i < sizeof(subs) / sizeof(subs[0]); i++) {
         rc = dn_store_path(path, "%s/%s", s->dir, subs[i]);
@@ -230,8 +230,6 @@ int dn_store_open(struct dn_store *s, const char *dir, const char *cluster_id,
     s->capacity_override = capacity_override;
     s->spare = xcalloc(1, sizeof(*s->spare));
     int rc = dn_store_make_dirs(s);
-    if (rc == 0)
-        rc = dn_spare_open(s->spare, dir, DN_SPARE_MAX);
     if (rc < 0) {
         snprintf(err, errlen, "%s: cannot create data directory: %s", dir, err_str(rc));
         goto fail;
@@ -239,6 +237,8 @@ int dn_store_open(struct dn_store *s, const char *dir, const char *cluster_id,
     rc = dn_store_version_load(s, cluster_id, err, errlen);
     if (rc == -ERR_CLUSTER || rc == -ERR_CORRUPT)
         goto fail;
+    if (rc == 0)
+        rc = dn_spare_open(s->spare, dir, DN_SPARE_MAX);
     if (rc == 0)
         rc = dn_store_clean_rbw(s);
     if (rc == 0)
@@ -580,7 +580,8 @@ static int dn_store_open_final(const struct dn_store *s, struct wire_blk blk,
     if (rc < 0)
         goto fail_csum;
     *rd = (struct dn_reader){ .blk = blk, .data_fd = data_fd, .csum_fd = csum_fd,
-                              .len = (uint64_t)dst.st_size };
+                              .len = (uint64_t)dst.st_size, .data_ctime = dst.st_ctim,
+                              .csum_ctime = cst.st_ctim };
     return 0;
 fail_csum:
     close(csum_fd);
@@ -615,6 +616,27 @@ int dn_store_read_open(struct dn_store *s, struct wire_blk blk, uint64_t first_o
     return rc < 0 ? rc : dn_store_open_final(s, blk, first_off, first_len, rd);
 }
 
+static bool dn_store_time_eq(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Whether rd's files still hold the replica it opened. Unlinked files kept their bytes for
+ * the readers holding them; files removed into the spare pool are emptied and may be reused
+ * at once, and the rename and the truncate both move ctime (and the size). Checked after the
+ * reads, so that whatever they returned predates the check. */
+static int dn_store_reader_check(const struct dn_reader *rd)
+{
+    struct stat dst, cst;
+
+    if (fstat(rd->data_fd, &dst) != 0 || fstat(rd->csum_fd, &cst) != 0)
+        return -errno;
+    if ((uint64_t)dst.st_size != rd->len || !dn_store_time_eq(dst.st_ctim, rd->data_ctime) ||
+        !dn_store_time_eq(cst.st_ctim, rd->csum_ctime))
+        return -ERR_NO_BLOCK;
+    return 0;
+}
+
 int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *data,
                   uint8_t *csums_raw)
 {
@@ -627,6 +649,9 @@ int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *
     if (rc == 0)
         rc = fileio_pread_all(rd->csum_fd, csums_raw, (size_t)count * DN_CHUNK_CSUM_LEN,
                                 dn_chunk_csum_off(offset / CSUM_CHUNK_SIZE));
+    int check = dn_store_reader_check(rd); /* a short read of a removed replica: its cause */
+    if (check < 0)
+        return check;
     if (rc < 0)
         return rc;
     return wire_csums_verify(data, len, csums_raw);

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "wire.h"
 
@@ -58,6 +59,8 @@ struct dn_reader {
     int data_fd;
     int csum_fd;
     uint64_t len;
+    struct timespec data_ctime; /* at open: a removal (into the spare pool) moves it */
+    struct timespec csum_ctime;
 };
 
 struct dn_space {
@@ -102,7 +105,9 @@ int dn_store_read_open(struct dn_store *s, struct wire_blk blk, uint64_t first_o
 void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t len);
 /* Reads len bytes at offset (chunk-aligned; offset + len <= rd->len and len a multiple of the
  * chunk size unless it reaches rd->len) into data and their stored checksums into csums_raw
- * (csum_chunk_count(len) * 8 bytes), verifying every chunk. Errors: -ERR_CHECKSUM, -EIO. */
+ * (csum_chunk_count(len) * 8 bytes), verifying every chunk. A replica removed since the open
+ * is refused (its files were renamed into the spare pool and emptied, maybe reused: their size
+ * or ctime moved). Errors: -ERR_CHECKSUM, -ERR_NO_BLOCK (removed), -EIO. */
 int dn_store_read(struct dn_reader *rd, uint64_t offset, uint32_t len, uint8_t *data,
                   uint8_t *csums_raw);
 void dn_store_read_close(struct dn_reader *rd);

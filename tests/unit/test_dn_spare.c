@@ -68,6 +68,9 @@ START_TEST(test_dn_spare_put_file_is_reused_empty)
     ck_assert_int_eq(dn_spare_put(&sp, path), 0);
     ck_assert(!exists("old"));
     ck_assert_uint_eq(dn_spare_count(&sp), 1);
+    path_of(path, sizeof(path), "spare/s_0");
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 0); /* emptied when put */
 
     path_of(path, sizeof(path), "new");
     int fd = dn_spare_create(&sp, path);
@@ -148,11 +151,13 @@ START_TEST(test_dn_spare_reopen_adopts_and_cleans)
     write_file("spare/junk", 1);
     write_file("spare/s_", 1);
     write_file("spare/s_12x", 1);
+    write_file("spare/s_041", 1); /* not canonical: would be another name for s_41 */
     ck_assert_int_eq(dn_spare_open(&sp, tmpdir, 8), 0);
     ck_assert_uint_eq(dn_spare_count(&sp), 1);
     ck_assert(!exists("spare/junk"));
     ck_assert(!exists("spare/s_"));
     ck_assert(!exists("spare/s_12x"));
+    ck_assert(!exists("spare/s_041"));
 
     write_file("x", 1);
     path_of(path, sizeof(path), "x");
@@ -229,6 +234,37 @@ START_TEST(test_dn_spare_fill_up_to_reserve)
 }
 END_TEST
 
+/* After a power cut a spare's name and a replica's name can both survive for one file: the
+ * spare name is then dropped, never emptied, at start-up and when a put finds it. */
+START_TEST(test_dn_spare_never_empties_a_file_with_another_name)
+{
+    struct dn_spare sp;
+    char path[512], other[512];
+    struct stat st;
+
+    ck_assert_int_eq(mkdir(strcat(strcpy(path, tmpdir), "/spare"), 0755), 0);
+    write_file("replica", 500);
+    path_of(path, sizeof(path), "replica");
+    path_of(other, sizeof(other), "spare/s_3");
+    ck_assert_int_eq(link(path, other), 0);
+    ck_assert_int_eq(dn_spare_open(&sp, tmpdir, 8), 0);
+    ck_assert_uint_eq(dn_spare_count(&sp), 0);
+    ck_assert(!exists("spare/s_3"));
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 500);
+
+    path_of(other, sizeof(other), "old-name");
+    ck_assert_int_eq(link(path, other), 0);
+    ck_assert_int_eq(dn_spare_put(&sp, other), 0); /* removed, but not into the pool */
+    ck_assert(!exists("old-name"));
+    ck_assert_uint_eq(dn_spare_count(&sp), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 500);
+    ck_assert_uint_eq(st.st_nlink, 1);
+    dn_spare_close(&sp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dn_spare");
@@ -240,6 +276,7 @@ int main(void)
     tcase_add_test(tc, test_dn_spare_reopen_adopts_and_cleans);
     tcase_add_test(tc, test_dn_spare_vanished_spare_falls_back_to_create);
     tcase_add_test(tc, test_dn_spare_fill_up_to_reserve);
+    tcase_add_test(tc, test_dn_spare_never_empties_a_file_with_another_name);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

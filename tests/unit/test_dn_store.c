@@ -234,6 +234,14 @@ START_TEST(test_dn_store_new_replica_reuses_deleted_files)
     ck_assert_mem_eq(back, data, DATA_LEN);
     dn_store_read_close(&rd);
 
+    /* A reader opened before a removal refuses what it reads after it. */
+    ck_assert_int_eq(dn_store_read_open(&s, (struct wire_blk){ 0x702, 1 }, 0, 0, &rd), 0);
+    ck_assert_int_eq(dn_store_delete(&s, (struct wire_blk){ 0x702, 1 }), 0);
+    ck_assert_int_eq(dn_store_read(&rd, 0, DATA_LEN, back, back_csums), -ERR_NO_BLOCK);
+    dn_store_read_close(&rd);
+    put_replica(&s, (struct wire_blk){ 0x702, 1 });
+    ck_assert_uint_eq(dn_spare_count(s.spare), 0);
+
     /* An aborted write gives its files back too, and a restart keeps them. */
     struct dn_rbw r;
     ck_assert_int_eq(dn_store_rbw_create(&s, (struct wire_blk){ 0x703, 1 }, &r), 0);

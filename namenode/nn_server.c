@@ -15,13 +15,10 @@
 #include "panic.h"
 #include "xmalloc.h"
 
-/* One priority for requests, timers and the group commit. The commit is made active by the
- * turn's first request, after libevent has queued every event that turn's epoll_wait found,
- * so it still runs after all of them; at a lower priority it waited for one more turn (an
- * epoll_wait of its own) that every fsync'd reply paid for. */
 enum {
-    NN_PRIO_IO = 1,
-    NN_PRIO_COUNT = 3, /* so that libevent's default priority (count / 2) is NN_PRIO_IO */
+    NN_PRIO_IO = 1,     /* requests, timers */
+    NN_PRIO_COMMIT = 2, /* group commit: after every request of the turn */
+    NN_PRIO_COUNT = 3,
 };
 
 struct nn_conn {
@@ -172,7 +169,7 @@ struct nn_server *nn_server_new(struct event_base *base, struct nn_state *st,
         return NULL;
     }
     srv->commit_ev = event_new(base, -1, 0, nn_commit_cb, srv);
-    event_priority_set(srv->commit_ev, NN_PRIO_IO);
+    event_priority_set(srv->commit_ev, NN_PRIO_COMMIT);
     srv->tick_ev = event_new(base, -1, EV_PERSIST, nn_tick_cb, srv);
     event_priority_set(srv->tick_ev, NN_PRIO_IO);
     struct timeval one_sec = { 1, 0 };

@@ -8,8 +8,8 @@
  * fixed directory and uses its spare pool (dn_spare.h, locked on its own), and the loop applies
  * the store's counters (dn_store_note_deleted()). Emptying a replica into the pool frees its
  * blocks just as an unlink did, and takes as long. A second thread, at a lower priority,
- * tops the spare pool up (dn_spare_fill()) whenever nothing is queued for deletion; it, too,
- * touches nothing of the store but its pool.
+ * tops the spare pool up (dn_spare_fill()) after start-up and after each batch of deletes,
+ * once nothing is queued for deletion; it, too, touches nothing of the store but its pool.
  *
  * Both queues are bounded rings guarded by one mutex; a push that would not fit is refused,
  * so the outcomes always fit. Blocks still queued when the deleter stops are dropped: their

@@ -138,8 +138,10 @@ static bool dn_spare_reserve(struct dn_spare *sp, uint32_t limit, uint64_t *name
 }
 
 /* Ends the reservation of a popped or reserved name; the file is in the pool iff is_spare.
- * is_disabled: the file system cannot serve the pool (see dn_spare_take()). */
-static void dn_spare_push(struct dn_spare *sp, uint64_t name, bool is_spare, bool is_disabled)
+ * is_disabled: the file system cannot serve the pool (see dn_spare_take()). Returns the
+ * files held or reserved right after. */
+static uint32_t dn_spare_push(struct dn_spare *sp, uint64_t name, bool is_spare,
+                              bool is_disabled)
 {
     pthread_mutex_lock(&sp->mu);
     ASSERT(sp->reserved > 0);
@@ -150,16 +152,27 @@ static void dn_spare_push(struct dn_spare *sp, uint64_t name, bool is_spare, boo
     }
     if (is_disabled)
         sp->is_disabled = true;
+    uint32_t held = sp->count + sp->reserved;
     pthread_mutex_unlock(&sp->mu);
+    return held;
 }
 
 /* ---- files ---- */
 
-/* Whether a rename's error says the pool cannot work here at all: no RENAME_NOREPLACE, the
- * pool on another file system, or not ours to move. */
+/* Whether a rename's error says the pool cannot work here at all: no RENAME_NOREPLACE, or
+ * the pool on another file system. */
 static bool dn_spare_is_unusable(int rc)
 {
-    return rc == -EINVAL || rc == -ENOSYS || rc == -EXDEV || rc == -EPERM || rc == -EACCES;
+    return rc == -EINVAL || rc == -ENOSYS || rc == -EXDEV;
+}
+
+/* Whether an error on a spare will likely pass (the spare is kept for later), rather than
+ * stay with that file (EIO, EACCES...: the name is dropped, so that it does not come back on
+ * top of the stack at every create; the file waits in spare/ for the next start-up). */
+static bool dn_spare_is_transient(int rc)
+{
+    return rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM || rc == -EINTR || rc == -EAGAIN ||
+           rc == -ENOSPC || rc == -EDQUOT;
 }
 
 /* Moves spare `name` (popped) to path; *fd is then open on it, emptied. Returns 0, -EEXIST
@@ -175,15 +188,17 @@ static int dn_spare_take(struct dn_spare *sp, uint64_t name, const char *path, i
         return 1;
     }
     *fd = open(spare, O_WRONLY | O_CLOEXEC);
-    if (*fd < 0) { /* gone (removed by hand): forget it; else (EMFILE...) keep it */
-        dn_spare_push(sp, name, errno != ENOENT, false);
+    if (*fd < 0) { /* ENOENT: removed by hand */
+        dn_spare_push(sp, name, dn_spare_is_transient(-errno), false);
         return 1;
     }
     if (renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
         int rc = -errno;
         close(*fd);
-        /* ENOENT: the spare was removed meanwhile, or path's directory is missing. */
-        bool is_kept = rc != -ENOENT || access(spare, F_OK) == 0;
+        /* EEXIST and ENOENT (path's directory missing, unless the spare itself went) are
+         * path's errors: the spare is fine. */
+        bool is_kept = rc == -EEXIST || dn_spare_is_transient(rc) || dn_spare_is_unusable(rc) ||
+                       (rc == -ENOENT && access(spare, F_OK) == 0);
         dn_spare_push(sp, name, is_kept, dn_spare_is_unusable(rc));
         return rc == -EEXIST ? rc : 1;
     }
@@ -277,6 +292,8 @@ int dn_spare_fill(struct dn_spare *sp, uint32_t reserve)
     if (!dn_spare_reserve(sp, reserve, &name))
         return 0;
     int rc = dn_spare_make(sp, name);
-    dn_spare_push(sp, name, rc == 0, false);
-    return rc == 0 ? 1 : rc;
+    uint32_t held = dn_spare_push(sp, name, rc == 0, false);
+    if (rc < 0)
+        return rc;
+    return held < (reserve < sp->max_count ? reserve : sp->max_count) ? 1 : 0;
 }

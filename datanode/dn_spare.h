@@ -60,7 +60,7 @@ int dn_spare_create(struct dn_spare *sp, const char *path);
 int dn_spare_put(struct dn_spare *sp, const char *path);
 
 /* Makes one new spare if the pool holds fewer than reserve (capped at max_count): 1 if it made
- * one, 0 if the pool has enough (or is disabled), -errno. The new inode is made unnamed
+ * one and more are wanted, 0 if the pool has enough now (or is disabled), -errno. The new inode is made unnamed
  * (O_TMPFILE) and then linked in, so that its allocation, the slow part, does not hold the
  * directory's lock that dn_spare_create() needs; where O_TMPFILE is refused, a plain create. */
 int dn_spare_fill(struct dn_spare *sp, uint32_t reserve);

@@ -573,6 +573,8 @@ static int dn_store_open_final(const struct dn_store *s, struct wire_blk blk,
         goto fail_csum;
     }
     rc = dn_chunk_check_lens((uint64_t)dst.st_size, (uint64_t)cst.st_size);
+    if (rc < 0 && access(data, F_OK) != 0 && errno == ENOENT)
+        rc = -ERR_NO_BLOCK; /* removed (and emptied) between the two opens */
     if (rc == 0)
         rc = fileio_pread_all(csum_fd, hdr, sizeof(hdr), 0);
     if (rc == 0)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,13 +211,14 @@ START_TEST(test_dn_spare_fill_up_to_reserve)
     struct stat st;
 
     ck_assert_int_eq(dn_spare_open(&sp, tmpdir, 3), 0);
-    ck_assert_int_eq(dn_spare_fill(&sp, 2), 1);
-    ck_assert_int_eq(dn_spare_fill(&sp, 2), 1);
-    ck_assert_int_eq(dn_spare_fill(&sp, 2), 0);
+    ck_assert_int_eq(dn_spare_fill(&sp, 2), 1); /* made one, one more wanted */
+    ck_assert_int_eq(dn_spare_fill(&sp, 2), 0); /* made the last one wanted */
+    ck_assert_int_eq(dn_spare_fill(&sp, 2), 0); /* nothing to make */
     ck_assert_uint_eq(dn_spare_count(&sp), 2);
     ck_assert(exists("spare/s_0"));
     ck_assert(exists("spare/s_1"));
-    ck_assert_int_eq(dn_spare_fill(&sp, 10), 1); /* capped at max_count = 3 */
+    ck_assert_int_eq(dn_spare_fill(&sp, 10), 0); /* capped at max_count = 3: full now */
+    ck_assert(exists("spare/s_2"));
     ck_assert_int_eq(dn_spare_fill(&sp, 10), 0);
     ck_assert_uint_eq(dn_spare_count(&sp), 3);
     path_of(path, sizeof(path), "new");
@@ -265,6 +267,50 @@ START_TEST(test_dn_spare_never_empties_a_file_with_another_name)
 }
 END_TEST
 
+/* A spare that fails with a lasting error (here: it became a directory) is dropped from the
+ * pool instead of coming back at every create; a passing one (EMFILE) is kept. */
+START_TEST(test_dn_spare_bad_spare_is_dropped_and_busy_one_kept)
+{
+    struct dn_spare sp;
+    char path[512];
+    struct rlimit lim, low;
+
+    ck_assert_int_eq(dn_spare_open(&sp, tmpdir, 8), 0);
+    write_file("a", 1);
+    path_of(path, sizeof(path), "a");
+    ck_assert_int_eq(dn_spare_put(&sp, path), 0);
+    path_of(path, sizeof(path), "spare/s_0");
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    path_of(path, sizeof(path), "b");
+    int fd = dn_spare_create(&sp, path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_uint_eq(dn_spare_count(&sp), 0);
+
+    write_file("c", 1);
+    path_of(path, sizeof(path), "c");
+    ck_assert_int_eq(dn_spare_put(&sp, path), 0);
+    ck_assert_uint_eq(dn_spare_count(&sp), 1);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &lim), 0);
+    int lowest = dup(0);
+    ck_assert_int_ge(lowest, 0);
+    close(lowest);
+    low = lim;
+    low.rlim_cur = (rlim_t)lowest; /* no descriptor left to open */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    path_of(path, sizeof(path), "d");
+    ck_assert_int_eq(dn_spare_create(&sp, path), -EMFILE);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    ck_assert_uint_eq(dn_spare_count(&sp), 1);
+    fd = dn_spare_create(&sp, path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_uint_eq(dn_spare_count(&sp), 0);
+    dn_spare_close(&sp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dn_spare");
@@ -277,6 +323,7 @@ int main(void)
     tcase_add_test(tc, test_dn_spare_vanished_spare_falls_back_to_create);
     tcase_add_test(tc, test_dn_spare_fill_up_to_reserve);
     tcase_add_test(tc, test_dn_spare_never_empties_a_file_with_another_name);
+    tcase_add_test(tc, test_dn_spare_bad_spare_is_dropped_and_busy_one_kept);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

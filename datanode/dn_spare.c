@@ -120,13 +120,19 @@ static bool dn_spare_pop(struct dn_spare *sp, uint64_t *name)
     return has;
 }
 
-/* A new name for a file about to join the pool, if it holds fewer than limit (capped at
- * max_count), counting the reservations in progress. */
-static bool dn_spare_reserve(struct dn_spare *sp, uint32_t limit, uint64_t *name)
+/* How many files the pool may hold when want are wanted: never more than max_count. */
+static uint32_t dn_spare_limit(const struct dn_spare *sp, uint32_t want)
 {
+    return want < sp->max_count ? want : sp->max_count;
+}
+
+/* A new name for a file about to join the pool, if it holds fewer than dn_spare_limit(want),
+ * counting the reservations in progress. */
+static bool dn_spare_reserve(struct dn_spare *sp, uint32_t want, uint64_t *name)
+{
+    uint32_t limit = dn_spare_limit(sp, want);
+
     pthread_mutex_lock(&sp->mu);
-    if (limit > sp->max_count)
-        limit = sp->max_count;
     bool has = !sp->is_disabled && sp->count + sp->reserved < limit &&
                sp->next_name < DN_SPARE_NAME_END;
     if (has) {
@@ -295,5 +301,5 @@ int dn_spare_fill(struct dn_spare *sp, uint32_t reserve)
     uint32_t held = dn_spare_push(sp, name, rc == 0, false);
     if (rc < 0)
         return rc;
-    return held < (reserve < sp->max_count ? reserve : sp->max_count) ? 1 : 0;
+    return held < dn_spare_limit(sp, reserve) ? 1 : 0;
 }

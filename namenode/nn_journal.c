@@ -12,6 +12,7 @@
 #include "csum.h"
 #include "err.h"
 #include "fileio.h"
+#include "log.h"
 #include "nn_ns_image.h"
 #include "panic.h"
 #include "xmalloc.h"
@@ -30,6 +31,7 @@ enum {
     NN_REC_MAX = 64 * 1024,
     NN_LOG_EXTENT = 8 << 20, /* the log is extended by this much zero-filled space at a time */
     NN_ZEROS_LEN = 64 * 1024,
+    NN_DIO_ALIGN = 4096, /* offset, length and memory alignment of a direct write */
 };
 
 static const uint8_t nn_zeros[NN_ZEROS_LEN];
@@ -123,6 +125,36 @@ static int log_replay(struct nn_journal *j, struct nn_ns *ns, const struct buf *
     return 0;
 }
 
+/* Makes the staging buffer hold at least cap bytes, keeping its first keep bytes. */
+static void dio_grow(struct nn_journal *j, size_t cap, size_t keep)
+{
+    if (cap <= j->dio_cap)
+        return;
+    cap = (cap + NN_DIO_ALIGN - 1) / NN_DIO_ALIGN * NN_DIO_ALIGN;
+    uint8_t *p = aligned_alloc(NN_DIO_ALIGN, cap);
+    if (p == NULL)
+        PANIC("out of memory allocating %zu bytes", cap);
+    if (keep)
+        memcpy(p, j->dio_buf, keep);
+    free(j->dio_buf);
+    j->dio_buf = p;
+    j->dio_cap = cap;
+}
+
+/* Opens the log for direct writes, with its last partial block (from the log's bytes
+ * log[0..end)) staged. A file system without O_DIRECT leaves the page-cache path. */
+static int dio_open(struct nn_journal *j, const uint8_t *log, size_t end)
+{
+    j->dio_fd = openat(j->dir_fd, nn_log_name, O_WRONLY | O_DIRECT | O_DSYNC | O_CLOEXEC);
+    if (j->dio_fd < 0)
+        return errno == EINVAL || errno == EOPNOTSUPP ? 0 : -errno;
+    size_t head = end % NN_DIO_ALIGN;
+    dio_grow(j, 64 * 1024, 0);
+    if (head)
+        memcpy(j->dio_buf, log + end - head, head);
+    return 0;
+}
+
 static int log_open_and_replay(struct nn_journal *j, struct nn_ns *ns, uint64_t *replayed)
 {
     struct buf log;
@@ -141,6 +173,8 @@ static int log_open_and_replay(struct nn_journal *j, struct nn_ns *ns, uint64_t 
             rc = -errno;
     }
     j->write_off = j->alloc_end = good_end;
+    if (rc == 0)
+        rc = dio_open(j, log.data, good_end);
     buf_fini(&log);
     return rc;
 }
@@ -166,7 +200,7 @@ int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uin
     int rc;
 
     memset(j, 0, sizeof(*j));
-    j->dir_fd = j->lock_fd = j->log_fd = -1;
+    j->dir_fd = j->lock_fd = j->log_fd = j->dio_fd = -1;
     j->dir = xstrdup(dir);
     buf_init(&j->batch);
     *replayed_out = 0;
@@ -200,6 +234,7 @@ void nn_journal_close(struct nn_journal *j)
 {
     if (j->log_fd >= 0)
         close(j->log_fd);
+    nn_journal_use_page_cache(j);
     if (j->lock_fd >= 0)
         close(j->lock_fd);
     if (j->dir_fd >= 0)
@@ -247,6 +282,56 @@ static int log_reserve(struct nn_journal *j, size_t len)
     return 0;
 }
 
+int nn_journal_is_direct(const struct nn_journal *j)
+{
+    return j->dio_fd >= 0;
+}
+
+void nn_journal_use_page_cache(struct nn_journal *j)
+{
+    if (j->dio_fd >= 0)
+        close(j->dio_fd);
+    j->dio_fd = -1;
+    free(j->dio_buf);
+    j->dio_buf = NULL;
+    j->dio_cap = 0;
+}
+
+/* Writes the batch after the staged partial block, as whole blocks padded with the zeros the
+ * log holds there anyway, and stages the new last partial block. Durable on return (O_DSYNC).
+ * The committed bytes of the first block are written again unchanged, so a torn write leaves
+ * them as they were. */
+static int log_write_direct(struct nn_journal *j)
+{
+    size_t head = j->write_off % NN_DIO_ALIGN;
+    size_t used = head + j->batch.len;
+    size_t total = (used + NN_DIO_ALIGN - 1) / NN_DIO_ALIGN * NN_DIO_ALIGN;
+    ssize_t n;
+
+    dio_grow(j, total, head);
+    memcpy(j->dio_buf + head, j->batch.data, j->batch.len);
+    memset(j->dio_buf + used, 0, total - used);
+    do
+        n = pwrite(j->dio_fd, j->dio_buf, total, (off_t)(j->write_off - head));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n != total)
+        return -EIO; /* the space was written ahead, so a short write is a failing disk */
+    size_t tail = used % NN_DIO_ALIGN;
+    memmove(j->dio_buf, j->dio_buf + used - tail, tail);
+    return 0;
+}
+
+static int log_write_cached(struct nn_journal *j)
+{
+    int rc = fileio_pwrite_all(j->log_fd, j->batch.data, j->batch.len, j->write_off);
+
+    if (rc == 0 && fdatasync(j->log_fd) < 0)
+        rc = -errno;
+    return rc;
+}
+
 int nn_journal_sync(struct nn_journal *j)
 {
     int rc;
@@ -254,10 +339,13 @@ int nn_journal_sync(struct nn_journal *j)
     if (j->batch.len == 0)
         return 0;
     rc = log_reserve(j, j->batch.len);
-    if (rc == 0)
-        rc = fileio_pwrite_all(j->log_fd, j->batch.data, j->batch.len, j->write_off);
-    if (rc == 0 && fdatasync(j->log_fd) < 0)
-        rc = -errno;
+    if (rc == 0 && j->dio_fd >= 0 && (rc = log_write_direct(j)) == -EINVAL) {
+        LOG_WARN("edit log: direct write refused; writing through the page cache");
+        nn_journal_use_page_cache(j);
+        rc = 0;
+    }
+    if (rc == 0 && j->dio_fd < 0)
+        rc = log_write_cached(j);
     if (rc < 0)
         return rc;
     j->write_off += j->batch.len;

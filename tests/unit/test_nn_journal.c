@@ -2,7 +2,9 @@
  * and failures) is applied live and logged; reopening the directory must rebuild exactly the
  * live namespace (compared as image bytes), with or without a checkpoint in the middle. A
  * torn or garbage tail is cut off, a corrupt image or an unappliable record is refused, and a
- * locked directory cannot be opened twice. Each test works in its own mkdtemp directory. */
+ * locked directory cannot be opened twice. Records are written with direct I/O where the file
+ * system allows it; that path and the page-cache path write the same bytes, and a switch from
+ * one to the other mid-log loses nothing. Each test works in its own mkdtemp directory. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    static const char *const files[] = { "image", "image.tmp", "edits", "lock", "edits.copy" };
+    static const char *const files[] = { "image", "image.tmp", "edits", "lock", "edits.copy",
+                                          "probe" };
     char path[128];
 
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -600,6 +603,107 @@ START_TEST(test_nn_journal_unsynced_batch_is_not_durable)
 }
 END_TEST
 
+/* 1 if a file in dir can be opened for direct I/O (the journal's own precondition). */
+static int dir_allows_direct_io(void)
+{
+    char path[128];
+
+    path_of(path, sizeof(path), "probe");
+    int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+    int ok = fd >= 0;
+    if (fd < 0)
+        ck_assert_int_eq(errno, EINVAL);
+    else
+        close(fd);
+    unlink(path);
+    return ok;
+}
+
+START_TEST(test_nn_journal_writes_direct_where_the_file_system_allows)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0;
+    int direct = dir_allows_direct_io();
+
+    open_fresh(&j, &live);
+    ck_assert_int_eq(nn_journal_is_direct(&j), direct);
+    rng_state = 0xA24BAED4963EE407ULL;
+    run_ops(&j, &live, 500, &now, &st);
+    ck_assert_int_eq(nn_journal_is_direct(&j), direct);
+    nn_journal_close(&j);
+    assert_reopen_equals(&live, st.ok);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+/* Runs the same seeded ops on a fresh directory, direct or through the page cache; returns the
+ * whole edits file (records, then the zero-filled space) and removes the directory's files. */
+static void seeded_log(int page_cache, struct buf *edits)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0;
+
+    open_fresh(&j, &live);
+    if (page_cache)
+        nn_journal_use_page_cache(&j);
+    ck_assert_int_eq(nn_journal_is_direct(&j), page_cache ? 0 : dir_allows_direct_io());
+    rng_state = 0x9FB21C651E98DF25ULL;
+    run_ops(&j, &live, 1500, &now, &st);
+    nn_journal_close(&j);
+    read_whole("edits", edits);
+    nn_ns_fini(&live);
+    teardown();
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+}
+
+START_TEST(test_nn_journal_direct_and_page_cache_paths_write_the_same_log)
+{
+    struct buf direct, cached;
+
+    seeded_log(0, &direct);
+    seeded_log(1, &cached);
+    ck_assert_uint_gt(direct.len, 4096);
+    ck_assert_uint_eq(direct.len, cached.len);
+    ck_assert_int_eq(memcmp(direct.data, cached.data, direct.len), 0);
+    buf_fini(&direct);
+    buf_fini(&cached);
+}
+END_TEST
+
+/* A refused direct write switches to the page cache mid-log: the partial block the direct
+ * path wrote last is then extended through the page cache. */
+START_TEST(test_nn_journal_switch_to_page_cache_mid_log_keeps_every_record)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0, replayed;
+
+    rng_state = 0xE7037ED1A0B428DBULL;
+    open_fresh(&j, &live);
+    run_ops(&j, &live, 700, &now, &st);
+    nn_journal_use_page_cache(&j);
+    ck_assert_int_eq(nn_journal_is_direct(&j), 0);
+    run_ops(&j, &live, 700, &now, &st);
+    nn_journal_close(&j);
+    assert_reopen_equals(&live, st.ok);
+    /* A reopen writes direct again, after the records the page cache wrote. */
+    struct nn_ns ns;
+    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
+    uint64_t before = st.ok;
+    run_ops(&j, &ns, 300, &now, &st);
+    ck_assert_uint_gt(st.ok, before);
+    nn_journal_close(&j);
+    assert_reopen_equals(&ns, st.ok);
+    nn_ns_fini(&ns);
+    nn_ns_fini(&live);
+}
+END_TEST
+
 static Suite *nn_journal_suite(void)
 {
     Suite *s = suite_create("nn_journal");
@@ -616,6 +720,9 @@ static Suite *nn_journal_suite(void)
     tcase_add_test(tc, test_nn_journal_record_that_fails_to_apply_is_corrupt);
     tcase_add_test(tc, test_nn_journal_second_open_of_locked_dir_is_ebusy);
     tcase_add_test(tc, test_nn_journal_unsynced_batch_is_not_durable);
+    tcase_add_test(tc, test_nn_journal_writes_direct_where_the_file_system_allows);
+    tcase_add_test(tc, test_nn_journal_direct_and_page_cache_paths_write_the_same_log);
+    tcase_add_test(tc, test_nn_journal_switch_to_page_cache_mid_log_keeps_every_record);
     suite_add_tcase(s, tc);
     return s;
 }

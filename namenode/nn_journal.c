@@ -1,6 +1,7 @@
 #include "nn_journal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ enum {
     NN_REC_MAX = 64 * 1024,
     NN_LOG_EXTENT = 8 << 20, /* the log is extended by this much zero-filled space at a time */
     NN_ZEROS_LEN = 64 * 1024,
-    NN_DIO_ALIGN = 4096, /* offset, length and memory alignment of a direct write */
+    NN_DIO_ALIGN = 4096, /* offset, length and memory alignment of direct writes */
 };
 
 static const uint8_t nn_zeros[NN_ZEROS_LEN];
@@ -125,13 +126,19 @@ static int log_replay(struct nn_journal *j, struct nn_ns *ns, const struct buf *
     return 0;
 }
 
+/* Whether errno says this file system does not take direct writes (as opposed to failing). */
+static bool dio_refused(int err)
+{
+    return err == EINVAL || err == EOPNOTSUPP;
+}
+
 /* Makes the staging buffer hold at least cap bytes, keeping its first keep bytes. */
 static void dio_grow(struct nn_journal *j, size_t cap, size_t keep)
 {
     if (cap <= j->dio_cap)
         return;
-    cap = (cap + NN_DIO_ALIGN - 1) / NN_DIO_ALIGN * NN_DIO_ALIGN;
-    uint8_t *p = aligned_alloc(NN_DIO_ALIGN, cap);
+    cap = (cap + j->dio_align - 1) / j->dio_align * j->dio_align;
+    uint8_t *p = aligned_alloc(j->dio_align, cap);
     if (p == NULL)
         PANIC("out of memory allocating %zu bytes", cap);
     if (keep)
@@ -147,8 +154,9 @@ static int dio_open(struct nn_journal *j, const uint8_t *log, size_t end)
 {
     j->dio_fd = openat(j->dir_fd, nn_log_name, O_WRONLY | O_DIRECT | O_DSYNC | O_CLOEXEC);
     if (j->dio_fd < 0)
-        return errno == EINVAL || errno == EOPNOTSUPP ? 0 : -errno;
-    size_t head = end % NN_DIO_ALIGN;
+        return dio_refused(errno) ? 0 : -errno;
+    j->dio_align = NN_DIO_ALIGN;
+    size_t head = end % j->dio_align;
     dio_grow(j, 64 * 1024, 0);
     if (head)
         memcpy(j->dio_buf, log + end - head, head);
@@ -303,9 +311,9 @@ void nn_journal_use_page_cache(struct nn_journal *j)
  * them as they were. */
 static int log_write_direct(struct nn_journal *j)
 {
-    size_t head = j->write_off % NN_DIO_ALIGN;
+    size_t head = j->write_off % j->dio_align;
     size_t used = head + j->batch.len;
-    size_t total = (used + NN_DIO_ALIGN - 1) / NN_DIO_ALIGN * NN_DIO_ALIGN;
+    size_t total = (used + j->dio_align - 1) / j->dio_align * j->dio_align;
     ssize_t n;
 
     dio_grow(j, total, head);
@@ -318,7 +326,7 @@ static int log_write_direct(struct nn_journal *j)
         return -errno;
     if ((size_t)n != total)
         return -EIO; /* the space was written ahead, so a short write is a failing disk */
-    size_t tail = used % NN_DIO_ALIGN;
+    size_t tail = used % j->dio_align;
     memmove(j->dio_buf, j->dio_buf + used - tail, tail);
     return 0;
 }
@@ -339,8 +347,9 @@ int nn_journal_sync(struct nn_journal *j)
     if (j->batch.len == 0)
         return 0;
     rc = log_reserve(j, j->batch.len);
-    if (rc == 0 && j->dio_fd >= 0 && (rc = log_write_direct(j)) == -EINVAL) {
-        LOG_WARN("edit log: direct write refused; writing through the page cache");
+    if (rc == 0 && j->dio_fd >= 0 && dio_refused(-(rc = log_write_direct(j)))) {
+        LOG_WARN("edit log: direct write refused (%s); writing through the page cache",
+                 strerror(-rc));
         nn_journal_use_page_cache(j);
         rc = 0;
     }
@@ -392,9 +401,12 @@ int nn_journal_checkpoint(struct nn_journal *j, const struct nn_ns *ns)
         return rc;
     j->image_index = j->last_index;
     /* The image covers every record; a crash before the truncate only replays nothing. */
-    if (j->log_fd >= 0 && (ftruncate(j->log_fd, 0) < 0 || fsync(j->log_fd) < 0))
+    if (j->log_fd >= 0 && ftruncate(j->log_fd, 0) < 0)
         return -errno;
+    /* From here the file is empty, even if its fsync fails: later records start at 0. */
     j->write_off = j->alloc_end = 0;
+    if (j->log_fd >= 0 && fsync(j->log_fd) < 0)
+        return -errno;
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /* nn_journal: the namenode's durable state on disk — the checkpoint image and the edit log —
  * in nn.dir (docs/ON-DISK.md). Records are appended to an in-memory batch by
- * nn_journal_append() and made durable together by nn_journal_sync() (write + fdatasync: one
- * group commit per event-loop turn). A checkpoint writes the whole namespace to a new image
+ * nn_journal_append() and made durable together by nn_journal_sync() (one group commit per
+ * event-loop turn). A checkpoint writes the whole namespace to a new image
  * (tmp file, fsync, rename, fsync dir) and then empties the log. Loading reads the image and
  * replays every later record through nn_ns_apply(); a torn record at the tail (a crash during
  * append) is cut off. The log grows in zero-filled extents written and fsync'd ahead of the
@@ -12,7 +12,8 @@
  * in memory and written again with the new records after it. The same flush reaches the disk
  * either way; the direct write skips the page cache's writeback (a quiet disk here: 61-69 us
  * per commit at p50 through the page cache, 34-40 us direct). A direct write refused with
- * EINVAL turns the direct path off for good and the batch goes through the page cache.
+ * EINVAL or EOPNOTSUPP turns the direct path off for good and the batch goes through the page
+ * cache.
  * Glue (file I/O); called only from the namenode loop thread. */
 #ifndef DFS_NN_JOURNAL_H
 #define DFS_NN_JOURNAL_H
@@ -35,6 +36,8 @@ struct nn_journal {
     int dio_fd;                /* the log opened O_DIRECT | O_DSYNC, or -1: page cache */
     uint8_t *dio_buf;          /* aligned staging; starts with the log's last partial block */
     size_t dio_cap;
+    uint32_t dio_align;        /* offset, length and memory alignment of direct writes (4096;
+                                * tests lower it on a fresh log to have a write refused) */
 };
 
 /* Opens (creating) dir, takes its lock (-EBUSY if another namenode holds it), and loads the
@@ -47,7 +50,7 @@ void nn_journal_close(struct nn_journal *j);
 /* Adds op to the batch with the next index. No I/O. */
 void nn_journal_append(struct nn_journal *j, const struct nn_op *op);
 int nn_journal_has_batch(const struct nn_journal *j);
-/* Writes the batch and fdatasyncs the log. 0 or -errno (then nothing in the batch may be
+/* Writes the batch and makes it durable. 0 or -errno (then nothing in the batch may be
  * acknowledged: the caller must stop). */
 int nn_journal_sync(struct nn_journal *j);
 /* 1 if batches are written with direct I/O, 0 if through the page cache. */

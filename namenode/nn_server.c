@@ -96,7 +96,7 @@ static void nn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-/* Group commit: one fdatasync for everything this turn changed, then every reply goes out. */
+/* Group commit: one durable write for everything this turn changed, then every reply goes out. */
 static void nn_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct nn_server *srv = arg;

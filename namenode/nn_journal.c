@@ -37,6 +37,9 @@ enum {
 
 static const uint8_t nn_zeros[NN_ZEROS_LEN];
 
+static const struct nn_journal_sync_ops nn_real_sync_ops = {.fsync = fsync,
+                                                             .fdatasync = fdatasync};
+
 static const char nn_image_name[] = "image";
 static const char nn_image_tmp_name[] = "image.tmp";
 static const char nn_log_name[] = "edits";
@@ -177,7 +180,7 @@ static int log_open_and_replay(struct nn_journal *j, struct nn_ns *ns, uint64_t 
     if (rc == 0)
         rc = log_replay(j, ns, &log, replayed, &good_end);
     if (rc == 0 && good_end != log.len) {
-        if (ftruncate(j->log_fd, (off_t)good_end) < 0 || fsync(j->log_fd) < 0)
+        if (ftruncate(j->log_fd, (off_t)good_end) < 0 || j->sync_ops->fsync(j->log_fd) < 0)
             rc = -errno;
     }
     j->write_off = j->alloc_end = good_end;
@@ -208,6 +211,7 @@ int nn_journal_open(struct nn_journal *j, const char *dir, struct nn_ns *ns, uin
     int rc;
 
     memset(j, 0, sizeof(*j));
+    j->sync_ops = &nn_real_sync_ops;
     j->dir_fd = j->lock_fd = j->log_fd = j->dio_fd = -1;
     j->dir = xstrdup(dir);
     buf_init(&j->batch);
@@ -284,7 +288,7 @@ static int log_reserve(struct nn_journal *j, size_t len)
         if (rc < 0)
             return rc;
     }
-    if (fsync(j->log_fd) < 0)
+    if (j->sync_ops->fsync(j->log_fd) < 0)
         return -errno;
     j->alloc_end = end;
     return 0;
@@ -335,7 +339,7 @@ static int log_write_cached(struct nn_journal *j)
 {
     int rc = fileio_pwrite_all(j->log_fd, j->batch.data, j->batch.len, j->write_off);
 
-    if (rc == 0 && fdatasync(j->log_fd) < 0)
+    if (rc == 0 && j->sync_ops->fdatasync(j->log_fd) < 0)
         rc = -errno;
     return rc;
 }
@@ -380,7 +384,7 @@ static int image_write_tmp(struct nn_journal *j, const struct nn_ns *ns)
     le_put_u64(b.data + 14, body_len);
     le_put_u64(b.data + 22, image_csum(b.data, body_len));
     rc = fileio_write_all(fd, b.data, b.len);
-    if (rc == 0 && fsync(fd) < 0)
+    if (rc == 0 && j->sync_ops->fsync(fd) < 0)
         rc = -errno;
     close(fd);
     buf_fini(&b);
@@ -395,7 +399,7 @@ int nn_journal_checkpoint(struct nn_journal *j, const struct nn_ns *ns)
         rc = image_write_tmp(j, ns);
     if (rc == 0 && renameat(j->dir_fd, nn_image_tmp_name, j->dir_fd, nn_image_name) < 0)
         rc = -errno;
-    if (rc == 0 && fsync(j->dir_fd) < 0)
+    if (rc == 0 && j->sync_ops->fsync(j->dir_fd) < 0)
         rc = -errno;
     if (rc < 0)
         return rc;
@@ -405,7 +409,7 @@ int nn_journal_checkpoint(struct nn_journal *j, const struct nn_ns *ns)
         return -errno;
     /* From here the file is empty, even if its fsync fails: later records start at 0. */
     j->write_off = j->alloc_end = 0;
-    if (j->log_fd >= 0 && fsync(j->log_fd) < 0)
+    if (j->log_fd >= 0 && j->sync_ops->fsync(j->log_fd) < 0)
         return -errno;
     return 0;
 }

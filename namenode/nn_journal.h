@@ -23,7 +23,15 @@
 #include "buf.h"
 #include "nn_ns.h"
 
+/* The flushes the journal makes once open; tests swap in failing ones (nn_journal_open sets
+ * the real ones). */
+struct nn_journal_sync_ops {
+    int (*fsync)(int fd);
+    int (*fdatasync)(int fd);
+};
+
 struct nn_journal {
+    const struct nn_journal_sync_ops *sync_ops;
     char *dir;
     int dir_fd;
     int lock_fd;

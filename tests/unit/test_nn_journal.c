@@ -4,7 +4,9 @@
  * torn or garbage tail is cut off, a corrupt image or an unappliable record is refused, and a
  * locked directory cannot be opened twice. Records are written with direct I/O where the file
  * system allows it; that path and the page-cache path write the same bytes, and a switch from
- * one to the other mid-log loses nothing. Each test works in its own mkdtemp directory. */
+ * one to the other mid-log loses nothing. Failing flushes (swapped-in sync ops) are reported,
+ * and a checkpoint that fails part-way loses no record. Each test works in its own mkdtemp
+ * directory. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -781,6 +783,114 @@ START_TEST(test_nn_journal_big_batches_across_extents_keep_every_record)
 }
 END_TEST
 
+/* Flushes that fail with EIO for one fd (or every fd: FAIL_EVERY_FD), else the real ones. */
+enum { FAIL_NONE = -2, FAIL_EVERY_FD = -1 };
+static int failing_fd = FAIL_NONE;
+
+static int flush_fails(int fd)
+{
+    return failing_fd == FAIL_EVERY_FD || (failing_fd >= 0 && fd == failing_fd);
+}
+
+static int fake_fsync(int fd)
+{
+    if (flush_fails(fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return fsync(fd);
+}
+
+static int fake_fdatasync(int fd)
+{
+    if (flush_fails(fd)) {
+        errno = EIO;
+        return -1;
+    }
+    return fdatasync(fd);
+}
+
+static const struct nn_journal_sync_ops fake_sync_ops = {.fsync = fake_fsync,
+                                                         .fdatasync = fake_fdatasync};
+
+/* A checkpoint whose log truncate went through but whose fsync failed: the log is empty, so
+ * the records after it must start at its beginning, or the reopen would not find them. */
+START_TEST(test_nn_journal_checkpoint_whose_log_fsync_fails_keeps_later_records)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0;
+
+    rng_state = 0x2545F4914F6CDD1DULL;
+    open_fresh(&j, &live);
+    j.sync_ops = &fake_sync_ops;
+    run_ops(&j, &live, 300, &now, &st);
+    failing_fd = j.log_fd;
+    ck_assert_int_eq(nn_journal_checkpoint(&j, &live), -EIO);
+    failing_fd = FAIL_NONE;
+    ck_assert_int_eq(file_size("edits"), 0);
+    uint64_t before = st.ok;
+    run_ops(&j, &live, 300, &now, &st);
+    ck_assert_uint_gt(st.ok, before);
+    nn_journal_close(&j);
+    assert_reopen_equals(&live, st.ok - before);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+/* A checkpoint whose image cannot be made durable changes nothing on disk: the old image and
+ * the whole log still give the live namespace. */
+START_TEST(test_nn_journal_checkpoint_whose_image_fsync_fails_keeps_the_log)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st = { 0, 0 };
+    uint64_t now = T0;
+
+    rng_state = 0x94D049BB133111EBULL;
+    open_fresh(&j, &live);
+    j.sync_ops = &fake_sync_ops;
+    run_ops(&j, &live, 300, &now, &st);
+    failing_fd = FAIL_EVERY_FD;
+    ck_assert_int_eq(nn_journal_checkpoint(&j, &live), -EIO);
+    failing_fd = FAIL_NONE;
+    ck_assert_uint_eq(nn_journal_pending_ops(&j), st.ok);
+    nn_journal_close(&j);
+    assert_reopen_equals(&live, st.ok);
+    nn_ns_fini(&live);
+}
+END_TEST
+
+/* A failed flush is reported, both when the log grows and when a batch is committed through
+ * the page cache, so that the namenode acknowledges nothing of that batch. */
+START_TEST(test_nn_journal_failed_flush_is_reported)
+{
+    struct nn_journal j;
+    struct nn_ns live;
+
+    open_fresh(&j, &live);
+    j.sync_ops = &fake_sync_ops;
+    failing_fd = j.log_fd;
+    struct nn_op op = mkdir_op("a");
+    struct nn_op_result res = { 0 };
+    ck_assert_int_eq(nn_ns_apply(&live, &op, &res), 0);
+    nn_journal_append(&j, &op);
+    ck_assert_int_eq(nn_journal_sync(&j), -EIO); /* the new extent's fsync */
+    failing_fd = FAIL_NONE;
+    ck_assert_int_eq(nn_journal_sync(&j), 0);
+    nn_journal_use_page_cache(&j);
+    op = mkdir_op("b");
+    ck_assert_int_eq(nn_ns_apply(&live, &op, &res), 0);
+    nn_journal_append(&j, &op);
+    failing_fd = j.log_fd;
+    ck_assert_int_eq(nn_journal_sync(&j), -EIO); /* the batch's fdatasync */
+    failing_fd = FAIL_NONE;
+    nn_journal_close(&j);
+    nn_ns_fini(&live);
+}
+END_TEST
+
 static Suite *nn_journal_suite(void)
 {
     Suite *s = suite_create("nn_journal");
@@ -802,6 +912,9 @@ static Suite *nn_journal_suite(void)
     tcase_add_test(tc, test_nn_journal_switch_to_page_cache_mid_log_keeps_every_record);
     tcase_add_test(tc, test_nn_journal_refused_direct_write_falls_back_and_loses_nothing);
     tcase_add_test(tc, test_nn_journal_big_batches_across_extents_keep_every_record);
+    tcase_add_test(tc, test_nn_journal_checkpoint_whose_log_fsync_fails_keeps_later_records);
+    tcase_add_test(tc, test_nn_journal_checkpoint_whose_image_fsync_fails_keeps_the_log);
+    tcase_add_test(tc, test_nn_journal_failed_flush_is_reported);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -605,6 +605,36 @@ START_TEST(test_nn_journal_unsynced_batch_is_not_durable)
 }
 END_TEST
 
+/* A fresh journal, the live namespace its ops went to, and the ops' clock and counts. */
+struct logged {
+    struct nn_journal j;
+    struct nn_ns live;
+    struct run_stats st;
+    uint64_t now;
+};
+
+/* Opens a fresh journal in dir, with the tests' randomness at seed. */
+static void logged_open(struct logged *l, uint64_t seed)
+{
+    l->st = (struct run_stats){ 0, 0 };
+    l->now = T0;
+    rng_state = seed;
+    open_fresh(&l->j, &l->live);
+}
+
+static void logged_run(struct logged *l, int count)
+{
+    run_ops(&l->j, &l->live, count, &l->now, &l->st);
+}
+
+/* Closes the journal; a reopen must replay want_replayed records into the live namespace. */
+static void logged_close_and_check(struct logged *l, uint64_t want_replayed)
+{
+    nn_journal_close(&l->j);
+    assert_reopen_equals(&l->live, want_replayed);
+    nn_ns_fini(&l->live);
+}
+
 /* 1 if a file in dir can be opened for direct I/O (the journal's own precondition). */
 static int dir_allows_direct_io(void)
 {
@@ -644,20 +674,14 @@ static int dir_refuses_64_byte_direct_writes(void)
 
 START_TEST(test_nn_journal_writes_direct_where_the_file_system_allows)
 {
-    struct nn_journal j;
-    struct nn_ns live;
-    struct run_stats st = { 0, 0 };
-    uint64_t now = T0;
+    struct logged l;
     int direct = dir_allows_direct_io();
 
-    open_fresh(&j, &live);
-    ck_assert_int_eq(nn_journal_is_direct(&j), direct);
-    rng_state = 0xA24BAED4963EE407ULL;
-    run_ops(&j, &live, 500, &now, &st);
-    ck_assert_int_eq(nn_journal_is_direct(&j), direct);
-    nn_journal_close(&j);
-    assert_reopen_equals(&live, st.ok);
-    nn_ns_fini(&live);
+    logged_open(&l, 0xA24BAED4963EE407ULL);
+    ck_assert_int_eq(nn_journal_is_direct(&l.j), direct);
+    logged_run(&l, 500);
+    ck_assert_int_eq(nn_journal_is_direct(&l.j), direct);
+    logged_close_and_check(&l, l.st.ok);
 }
 END_TEST
 
@@ -665,21 +689,17 @@ END_TEST
  * whole edits file (records, then the zero-filled space) and removes the directory's files. */
 static uint64_t seeded_log(int page_cache, struct buf *edits)
 {
-    struct nn_journal j;
-    struct nn_ns live;
-    struct run_stats st = { 0, 0 };
-    uint64_t now = T0;
+    struct logged l;
 
-    open_fresh(&j, &live);
+    logged_open(&l, 0x9FB21C651E98DF25ULL);
     if (page_cache)
-        nn_journal_use_page_cache(&j);
-    ck_assert_int_eq(nn_journal_is_direct(&j), page_cache ? 0 : dir_allows_direct_io());
-    rng_state = 0x9FB21C651E98DF25ULL;
-    run_ops(&j, &live, 1500, &now, &st);
-    uint64_t records_len = j.write_off;
-    nn_journal_close(&j);
+        nn_journal_use_page_cache(&l.j);
+    ck_assert_int_eq(nn_journal_is_direct(&l.j), page_cache ? 0 : dir_allows_direct_io());
+    logged_run(&l, 1500);
+    uint64_t records_len = l.j.write_off;
+    nn_journal_close(&l.j);
     read_whole("edits", edits);
-    nn_ns_fini(&live);
+    nn_ns_fini(&l.live);
     teardown();
     ck_assert_int_eq(mkdir(dir, 0700), 0);
     return records_len;
@@ -703,29 +723,26 @@ END_TEST
  * the direct path wrote last is then extended through the page cache. */
 START_TEST(test_nn_journal_switch_to_page_cache_mid_log_keeps_every_record)
 {
-    struct nn_journal j;
-    struct nn_ns live;
-    struct run_stats st = { 0, 0 };
-    uint64_t now = T0, replayed;
+    struct logged l;
+    uint64_t replayed;
 
-    rng_state = 0xE7037ED1A0B428DBULL;
-    open_fresh(&j, &live);
-    run_ops(&j, &live, 700, &now, &st);
-    nn_journal_use_page_cache(&j);
-    ck_assert_int_eq(nn_journal_is_direct(&j), 0);
-    run_ops(&j, &live, 700, &now, &st);
-    nn_journal_close(&j);
-    assert_reopen_equals(&live, st.ok);
+    logged_open(&l, 0xE7037ED1A0B428DBULL);
+    logged_run(&l, 700);
+    nn_journal_use_page_cache(&l.j);
+    ck_assert_int_eq(nn_journal_is_direct(&l.j), 0);
+    logged_run(&l, 700);
+    nn_journal_close(&l.j);
+    assert_reopen_equals(&l.live, l.st.ok);
     /* A reopen writes direct again, after the records the page cache wrote. */
     struct nn_ns ns;
-    ck_assert_int_eq(nn_journal_open(&j, dir, &ns, 1, &replayed), 0);
-    uint64_t before = st.ok;
-    run_ops(&j, &ns, 300, &now, &st);
-    ck_assert_uint_gt(st.ok, before);
-    nn_journal_close(&j);
-    assert_reopen_equals(&ns, st.ok);
+    ck_assert_int_eq(nn_journal_open(&l.j, dir, &ns, 1, &replayed), 0);
+    uint64_t before = l.st.ok;
+    run_ops(&l.j, &ns, 300, &l.now, &l.st);
+    ck_assert_uint_gt(l.st.ok, before);
+    nn_journal_close(&l.j);
+    assert_reopen_equals(&ns, l.st.ok);
     nn_ns_fini(&ns);
-    nn_ns_fini(&live);
+    nn_ns_fini(&l.live);
 }
 END_TEST
 
@@ -733,23 +750,17 @@ END_TEST
  * sectors) turns the direct path off, and the refused batch goes through the page cache. */
 START_TEST(test_nn_journal_refused_direct_write_falls_back_and_loses_nothing)
 {
-    struct nn_journal j;
-    struct nn_ns live;
-    struct run_stats st = { 0, 0 };
-    uint64_t now = T0;
+    struct logged l;
     int direct = dir_allows_direct_io();
     int refuses = direct && dir_refuses_64_byte_direct_writes();
 
-    rng_state = 0x5851F42D4C957F2DULL;
-    open_fresh(&j, &live);
-    ck_assert_int_eq(nn_journal_is_direct(&j), direct);
-    ck_assert_uint_eq(j.write_off, 0); /* nothing staged yet: the alignment may change */
-    j.dio_align = 64;
-    run_ops(&j, &live, 400, &now, &st);
-    ck_assert_int_eq(nn_journal_is_direct(&j), direct && !refuses);
-    nn_journal_close(&j);
-    assert_reopen_equals(&live, st.ok);
-    nn_ns_fini(&live);
+    logged_open(&l, 0x5851F42D4C957F2DULL);
+    ck_assert_int_eq(nn_journal_is_direct(&l.j), direct);
+    ck_assert_uint_eq(l.j.write_off, 0); /* nothing staged yet: the alignment may change */
+    l.j.dio_align = 64;
+    logged_run(&l, 400);
+    ck_assert_int_eq(nn_journal_is_direct(&l.j), direct && !refuses);
+    logged_close_and_check(&l, l.st.ok);
 }
 END_TEST
 
@@ -817,25 +828,19 @@ static const struct nn_journal_sync_ops fake_sync_ops = {.fsync = fake_fsync,
  * the records after it must start at its beginning, or the reopen would not find them. */
 START_TEST(test_nn_journal_checkpoint_whose_log_fsync_fails_keeps_later_records)
 {
-    struct nn_journal j;
-    struct nn_ns live;
-    struct run_stats st = { 0, 0 };
-    uint64_t now = T0;
+    struct logged l;
 
-    rng_state = 0x2545F4914F6CDD1DULL;
-    open_fresh(&j, &live);
-    j.sync_ops = &fake_sync_ops;
-    run_ops(&j, &live, 300, &now, &st);
-    failing_fd = j.log_fd;
-    ck_assert_int_eq(nn_journal_checkpoint(&j, &live), -EIO);
+    logged_open(&l, 0x2545F4914F6CDD1DULL);
+    l.j.sync_ops = &fake_sync_ops;
+    logged_run(&l, 300);
+    failing_fd = l.j.log_fd;
+    ck_assert_int_eq(nn_journal_checkpoint(&l.j, &l.live), -EIO);
     failing_fd = FAIL_NONE;
     ck_assert_int_eq(file_size("edits"), 0);
-    uint64_t before = st.ok;
-    run_ops(&j, &live, 300, &now, &st);
-    ck_assert_uint_gt(st.ok, before);
-    nn_journal_close(&j);
-    assert_reopen_equals(&live, st.ok - before);
-    nn_ns_fini(&live);
+    uint64_t before = l.st.ok;
+    logged_run(&l, 300);
+    ck_assert_uint_gt(l.st.ok, before);
+    logged_close_and_check(&l, l.st.ok - before);
 }
 END_TEST
 
@@ -843,22 +848,16 @@ END_TEST
  * the whole log still give the live namespace. */
 START_TEST(test_nn_journal_checkpoint_whose_image_fsync_fails_keeps_the_log)
 {
-    struct nn_journal j;
-    struct nn_ns live;
-    struct run_stats st = { 0, 0 };
-    uint64_t now = T0;
+    struct logged l;
 
-    rng_state = 0x94D049BB133111EBULL;
-    open_fresh(&j, &live);
-    j.sync_ops = &fake_sync_ops;
-    run_ops(&j, &live, 300, &now, &st);
+    logged_open(&l, 0x94D049BB133111EBULL);
+    l.j.sync_ops = &fake_sync_ops;
+    logged_run(&l, 300);
     failing_fd = FAIL_EVERY_FD;
-    ck_assert_int_eq(nn_journal_checkpoint(&j, &live), -EIO);
+    ck_assert_int_eq(nn_journal_checkpoint(&l.j, &l.live), -EIO);
     failing_fd = FAIL_NONE;
-    ck_assert_uint_eq(nn_journal_pending_ops(&j), st.ok);
-    nn_journal_close(&j);
-    assert_reopen_equals(&live, st.ok);
-    nn_ns_fini(&live);
+    ck_assert_uint_eq(nn_journal_pending_ops(&l.j), l.st.ok);
+    logged_close_and_check(&l, l.st.ok);
 }
 END_TEST
 

@@ -33,6 +33,7 @@ enum {
     NN_LOG_EXTENT = 8 << 20, /* the log is extended by this much zero-filled space at a time */
     NN_ZEROS_LEN = 64 * 1024,
     NN_DIO_ALIGN = 4096, /* offset, length and memory alignment of direct writes */
+    NN_DIO_BUF_MIN = 64 * 1024, /* the staging buffer's first size; it grows with the batches */
 };
 
 static const uint8_t nn_zeros[NN_ZEROS_LEN];
@@ -129,6 +130,12 @@ static int log_replay(struct nn_journal *j, struct nn_ns *ns, const struct buf *
     return 0;
 }
 
+/* x rounded up to a multiple of a. */
+static uint64_t round_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
 /* Whether errno says this file system does not take direct writes (as opposed to failing). */
 static bool dio_refused(int err)
 {
@@ -140,7 +147,7 @@ static void dio_grow(struct nn_journal *j, size_t cap, size_t keep)
 {
     if (cap <= j->dio_cap)
         return;
-    cap = (cap + j->dio_align - 1) / j->dio_align * j->dio_align;
+    cap = (size_t)round_up(cap, j->dio_align);
     uint8_t *p = aligned_alloc(j->dio_align, cap);
     if (p == NULL)
         PANIC("out of memory allocating %zu bytes", cap);
@@ -160,7 +167,7 @@ static int dio_open(struct nn_journal *j, const uint8_t *log, size_t end)
         return dio_refused(errno) ? 0 : -errno;
     j->dio_align = NN_DIO_ALIGN;
     size_t head = end % j->dio_align;
-    dio_grow(j, 64 * 1024, 0);
+    dio_grow(j, NN_DIO_BUF_MIN, 0);
     if (head)
         memcpy(j->dio_buf, log + end - head, head);
     return 0;
@@ -282,7 +289,7 @@ static int log_reserve(struct nn_journal *j, size_t len)
 {
     if (j->write_off + len <= j->alloc_end)
         return 0;
-    uint64_t end = (j->write_off + len + NN_LOG_EXTENT - 1) / NN_LOG_EXTENT * NN_LOG_EXTENT;
+    uint64_t end = round_up(j->write_off + len, NN_LOG_EXTENT);
     for (uint64_t off = j->alloc_end; off < end; off += NN_ZEROS_LEN) {
         int rc = fileio_pwrite_all(j->log_fd, nn_zeros, NN_ZEROS_LEN, off);
         if (rc < 0)
@@ -317,19 +324,14 @@ static int log_write_direct(struct nn_journal *j)
 {
     size_t head = j->write_off % j->dio_align;
     size_t used = head + j->batch.len;
-    size_t total = (used + j->dio_align - 1) / j->dio_align * j->dio_align;
-    ssize_t n;
+    size_t total = (size_t)round_up(used, j->dio_align);
 
     dio_grow(j, total, head);
     memcpy(j->dio_buf + head, j->batch.data, j->batch.len);
     memset(j->dio_buf + used, 0, total - used);
-    do
-        n = pwrite(j->dio_fd, j->dio_buf, total, (off_t)(j->write_off - head));
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    if ((size_t)n != total)
-        return -EIO; /* the space was written ahead, so a short write is a failing disk */
+    int rc = fileio_pwrite_all(j->dio_fd, j->dio_buf, total, j->write_off - head);
+    if (rc < 0)
+        return rc;
     size_t tail = used % j->dio_align;
     memmove(j->dio_buf, j->dio_buf + used - tail, tail);
     return 0;

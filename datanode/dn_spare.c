@@ -165,6 +165,14 @@ static uint32_t dn_spare_push(struct dn_spare *sp, uint64_t name, bool is_spare,
 
 /* ---- files ---- */
 
+/* A new empty file at path (never over an existing name), open for writing: fd or -errno. */
+static int dn_spare_new_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    return fd < 0 ? -errno : fd;
+}
+
 /* Whether a rename's error says the pool cannot work here at all: no RENAME_NOREPLACE, or
  * the pool on another file system. */
 static bool dn_spare_is_unusable(int rc)
@@ -229,8 +237,7 @@ int dn_spare_create(struct dn_spare *sp, const char *path)
         if (rc <= 0)
             return rc < 0 ? rc : fd;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    return fd < 0 ? -errno : fd;
+    return dn_spare_new_file(path);
 }
 
 /* Keeps the file renamed to spare (reserved as name) if it can be emptied: only if spare is
@@ -278,9 +285,9 @@ static int dn_spare_make(const struct dn_spare *sp, uint64_t name)
         return rc;
     int fd = open(sp->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0) { /* a file system without O_TMPFILE */
-        fd = open(spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        fd = dn_spare_new_file(spare);
         if (fd < 0)
-            return -errno;
+            return fd;
         close(fd);
         return 0;
     }

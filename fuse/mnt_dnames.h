@@ -16,7 +16,8 @@
  * after this mount's next change or listing there (or a getattr the namenode answers).
  *
  * MNT_DNAMES_SLOTS directories (direct-mapped by inode number: a collision evicts), each up to
- * MNT_DNAMES_NAMES_MAX names (one more drops it; at most ~35 MiB of names in all). Times come in as arguments. Thread-safe. */
+ * MNT_DNAMES_NAMES_MAX names (one more drops it; at most ~35 MiB of names in all). Times come
+ * in as arguments. Thread-safe. */
 #ifndef DFS_MNT_DNAMES_H
 #define DFS_MNT_DNAMES_H
 

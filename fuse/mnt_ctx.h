@@ -7,15 +7,23 @@
 
 #include <stdint.h>
 
+#include <fuse_lowlevel.h>
+
 #include "dfs.h"
 #include "mnt_dattr.h"
 #include "mnt_dnames.h"
 #include "mnt_file.h"
 
+/* Inodes whose attributes the permission checks keep: a directory being filled and the files
+ * a `cp -r` or `cat *` opens right after their lookups fit with room to spare. */
+enum { MNT_CTX_PATTR_SLOTS = 4096 };
+
 struct mnt_ctx {
     struct dfs_client *client; /* owned by main(); set before the session loop starts */
+    struct fuse_session *se;   /* the session, for notifications to the kernel */
     struct mnt_files files;    /* files this mount has open for writing */
     struct mnt_dattr dattr;    /* directories this mount just changed */
+    struct mnt_dattr pattr;    /* any inode's attributes as last answered: permission checks */
     struct mnt_dnames dnames;  /* every name of directories this mount made and alone changed */
     double timeout_s;          /* entry and attribute cache timeout given to the kernel */
 };

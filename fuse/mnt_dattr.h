@@ -30,12 +30,19 @@ struct mnt_dattr_slot {
 struct mnt_dattr {
     pthread_mutex_t mu;
     uint64_t ttl_ms;
-    struct mnt_dattr_slot slots[MNT_DATTR_SLOTS]; /* guarded by mu */
+    bool is_dirs_only;
+    uint32_t slot_count;
+    struct mnt_dattr_slot *slots; /* guarded by mu */
 };
 
+/* MNT_DATTR_SLOTS slots of directories' attributes. */
 void mnt_dattr_init(struct mnt_dattr *d, uint64_t ttl_ms);
+/* slot_count slots that keep the attributes of any inode (the mount's permission checks use
+ * one: see mnt_perm.h). */
+void mnt_dattr_init_any(struct mnt_dattr *d, uint64_t ttl_ms, uint32_t slot_count);
 void mnt_dattr_fini(struct mnt_dattr *d);
-/* Keeps a directory's attributes (anything else is ignored) until now_ms + ttl_ms. */
+/* Keeps a directory's attributes (anything else is ignored unless made with
+ * mnt_dattr_init_any) until now_ms + ttl_ms. */
 void mnt_dattr_put(struct mnt_dattr *d, const struct wire_attr *a, uint64_t now_ms);
 /* The kept attributes of ino if they have not expired at now_ms, and in *left_ms how long they
  * still may be used (handed to the kernel as its timeout, so that nothing outlives ttl_ms). */

@@ -32,12 +32,15 @@ static void mnt_io_fh_free(struct mnt_fh *fh)
     free(fh);
 }
 
-int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **out)
+int mnt_io_open(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino, int flags,
+                struct mnt_fh **out)
 {
     struct mnt_open_mode m;
     struct mnt_fh *fh;
     int rc = mnt_attr_open_mode(flags, &m);
 
+    if (rc == 0)
+        rc = mnt_meta_may(ctx, who, ino, mnt_perm_open_mask(flags));
     if (rc < 0)
         return rc;
     fh = mnt_io_fh_new(ino, m.is_append);
@@ -54,17 +57,22 @@ int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **ou
     return 0;
 }
 
-/* The name appeared between the kernel's lookup and our create: open it as open(2) would. */
+/* The name appeared between the kernel's lookup and our create, or may have (the create was
+ * refused: open(2) of an existing file needs no write permission on its directory): open it
+ * as open(2) would. create_rc is the create's answer, given back if there is no such name. */
 static int mnt_io_create_existing(struct mnt_ctx *ctx, const struct mnt_new *req,
-                                  struct fuse_entry_param *e, struct mnt_fh **out)
+                                  int create_rc, struct fuse_entry_param *e,
+                                  struct mnt_fh **out)
 {
-    int rc = mnt_meta_lookup(ctx, req->parent, req->name, e);
+    int rc = mnt_meta_lookup(ctx, req->who, req->parent, req->name, e);
 
     if (rc < 0)
         return rc;
+    if (e->ino == 0)
+        return create_rc; /* a negative entry: the name is not there */
     if (S_ISDIR(e->attr.st_mode))
         return -EISDIR;
-    rc = mnt_io_open(ctx, e->ino, req->open_flags, out);
+    rc = mnt_io_open(ctx, req->who, e->ino, req->open_flags, out);
     if (rc == 0 && (req->open_flags & O_TRUNC))
         e->attr.st_size = 0;
     return rc;
@@ -75,7 +83,7 @@ int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_en
 {
     struct mnt_open_mode m;
     struct dfs_writer *w;
-    struct wire_attr a;
+    struct wire_attr a, dir;
     struct mnt_fh *fh;
     int rc = mnt_attr_open_mode(req->open_flags, &m);
 
@@ -83,12 +91,12 @@ int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_en
         rc = mnt_meta_check_name(req->name);
     if (rc < 0)
         return rc;
-    rc = mnt_meta_create(ctx, req, (req->open_flags & O_EXCL) != 0, &a, &w);
-    if (rc == -EEXIST && !(req->open_flags & O_EXCL))
-        return mnt_io_create_existing(ctx, req, e, out);
+    rc = mnt_meta_create(ctx, req, (req->open_flags & O_EXCL) != 0, &a, &dir, &w);
+    if ((rc == -EEXIST || rc == -EACCES) && !(req->open_flags & O_EXCL))
+        return mnt_io_create_existing(ctx, req, rc, e, out);
     if (rc < 0)
         return rc;
-    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    mnt_meta_to_entry(ctx, &a, &dir, e);
     fh = mnt_io_fh_new(a.ino, m.is_append);
     if (!m.is_write) {
         rc = mnt_meta_errno(dfs_writer_close(w)); /* open(O_CREAT | O_RDONLY): commit empty */

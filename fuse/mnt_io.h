@@ -30,11 +30,14 @@ struct mnt_fh {
     uint64_t reader_seq;        /* GUARDED_BY(mu): files.flush_seq when reader was opened */
 };
 
-/* Opens ino with open(2) flags: writers take (or share) the inode's writer, O_TRUNC
- * truncates, O_APPEND appends. *out is freed by mnt_io_release(). */
-int mnt_io_open(struct mnt_ctx *ctx, uint64_t ino, int flags, struct mnt_fh **out);
+/* Opens ino with open(2) flags for who (the permission the flags need is checked first):
+ * writers take (or share) the inode's writer, O_TRUNC truncates, O_APPEND appends. *out is
+ * freed by mnt_io_release(). */
+int mnt_io_open(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino, int flags,
+                struct mnt_fh **out);
 /* Creates req->name (O_EXCL honoured) and opens it; an existing name without O_EXCL (a race
- * with another creator) is opened instead. */
+ * with another creator, or a create refused for want of write permission on the directory)
+ * is opened instead. */
 int mnt_io_create(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e,
                   struct mnt_fh **out);
 /* A read-only open's prefetch, in two halves around the open's reply, so that the blocks and

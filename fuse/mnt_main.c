@@ -50,8 +50,9 @@ static void mnt_main_usage(FILE *out)
             "  -O key=value  override one config key (repeatable)\n"
             "  -f            stay in the foreground\n"
             "  -d            debug: FUSE request trace and log.level=debug (implies -f)\n"
-            "  -o opts       FUSE/mount options (repeatable); allow_other and\n"
-            "                default_permissions are always on\n");
+            "  -o opts       FUSE/mount options (repeatable); allow_other is always on,\n"
+            "                and dfs-fuse checks permissions itself (add default_permissions\n"
+            "                to have the kernel check them too)\n");
 }
 
 /* 0, 1 when help was asked for, or -EINVAL (a message is printed). */
@@ -151,7 +152,7 @@ static int mnt_main_fuse_args(const struct mnt_main_args *a, const char *argv0,
     int rc = 0;
 
     if ((size_t)snprintf(opts, sizeof(opts),
-                         "allow_other,default_permissions,subtype=dfs,fsname=dfs#%s",
+                         "allow_other,subtype=dfs,fsname=dfs#%s",
                          a->nn_addr) >= sizeof(opts))
         return -ENAMETOOLONG;
     rc |= fuse_opt_add_arg(fargs, argv0);
@@ -193,8 +194,10 @@ static int mnt_main_serve(struct fuse_session *se, const struct cfg *cfg, struct
         return rc;
     }
     mnt_files_init(&ctx->files, ctx->client);
+    ctx->se = se;
     uint64_t ttl_ms = (uint64_t)(ctx->timeout_s * 1000);
     mnt_dattr_init(&ctx->dattr, ttl_ms);
+    mnt_dattr_init_any(&ctx->pattr, ttl_ms, MNT_CTX_PATTR_SLOTS);
     mnt_dnames_init(&ctx->dnames, ttl_ms < MNT_DNAMES_TTL_MAX_MS ? ttl_ms : MNT_DNAMES_TTL_MAX_MS);
     loop_cfg = fuse_loop_cfg_create();
     ASSERT(loop_cfg != NULL);
@@ -205,6 +208,7 @@ static int mnt_main_serve(struct fuse_session *se, const struct cfg *cfg, struct
     fuse_loop_cfg_destroy(loop_cfg);
     mnt_files_fini(&ctx->files);
     mnt_dattr_fini(&ctx->dattr);
+    mnt_dattr_fini(&ctx->pattr);
     mnt_dnames_fini(&ctx->dnames);
     dfs_client_free(ctx->client);
     ctx->client = NULL;

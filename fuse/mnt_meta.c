@@ -1,14 +1,17 @@
 /* mnt_meta: namespace operations and directory handles (see mnt_meta.h). Glue: every function
  * here makes one or two libdfs calls and converts with mnt_attr; no decisions of its own
- * beyond routing a size change to this mount's writer. */
+ * beyond routing a size change to this mount's writer and the permission checks (the rules
+ * are mnt_perm's; the attributes they need come from ctx->pattr or the namenode). */
 #include "mnt_meta.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "err.h"
+#include "log.h"
 #include "mnt_attr.h"
 #include "panic.h"
 #include "xmalloc.h"
@@ -53,6 +56,12 @@ uint64_t mnt_meta_mono_ms(void)
 void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir)
 {
     mnt_dattr_put(&ctx->dattr, dir, mnt_meta_mono_ms());
+    mnt_meta_seen(ctx, dir);
+}
+
+void mnt_meta_seen(struct mnt_ctx *ctx, const struct wire_attr *a)
+{
+    mnt_dattr_put(&ctx->pattr, a, mnt_meta_mono_ms());
 }
 
 /* After this mount added (is_added) or removed name in parent: rc is the namenode's answer,
@@ -68,6 +77,7 @@ static void mnt_meta_entry_changed(struct mnt_ctx *ctx, uint64_t parent, const c
         return;
     }
     mnt_dattr_put(&ctx->dattr, dir, now_ms);
+    mnt_dattr_put(&ctx->pattr, dir, now_ms);
     if (is_added)
         mnt_dnames_added(&ctx->dnames, dir, name, now_ms);
     else
@@ -82,22 +92,79 @@ int mnt_meta_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
         return mnt_meta_errno(rc);
     if (S_ISDIR(out->mode))
         mnt_dnames_seen(&ctx->dnames, out, mnt_meta_mono_ms());
+    mnt_meta_seen(ctx, out);
     mnt_meta_adjust(ctx, out);
     return 0;
 }
 
-int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
-                    struct fuse_entry_param *e)
+/* Attributes for a permission check: as this mount was last answered while that is fresh (the
+ * kernel's own cache would have been as old), else the namenode's. */
+static int mnt_meta_perm_attr(struct mnt_ctx *ctx, uint64_t ino, struct wire_attr *out)
+{
+    uint64_t left_ms;
+
+    if (mnt_dattr_get(&ctx->pattr, ino, mnt_meta_mono_ms(), out, &left_ms))
+        return 0;
+    return mnt_meta_attr(ctx, ino, out);
+}
+
+int mnt_meta_may(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino, int mask)
 {
     struct wire_attr a;
+    int rc;
+
+    if (mask == 0 || mnt_perm_root_needs_no_attr(who, mask))
+        return 0;
+    rc = mnt_meta_perm_attr(ctx, ino, &a);
+    return rc < 0 ? rc : mnt_perm_check(&a, who, mask);
+}
+
+/* mnt_meta_may for a directory (the parent of a lookup or a new name): root may do anything
+ * there, so its checks need no attributes at all. */
+static int mnt_meta_may_in_dir(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t dir,
+                               int mask)
+{
+    return mnt_perm_is_root(who) ? 0 : mnt_meta_may(ctx, who, dir, mask);
+}
+
+int mnt_meta_access(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino, int mask)
+{
+    return mnt_meta_may(ctx, who, ino, mask & (MNT_PERM_R | MNT_PERM_W | MNT_PERM_X));
+}
+
+/* How long the kernel may keep a name of directory dir. The kernel walks a path through the
+ * names it keeps without asking the mount, so nobody's search permission is checked there:
+ * in a directory not every class (owner, group, others) may search, names are not kept at
+ * all, and each walk through it comes here (mnt_meta_lookup) to be checked. */
+static double mnt_meta_name_timeout(const struct mnt_ctx *ctx, const struct wire_attr *dir)
+{
+    return (dir->mode & 0111) == 0111 ? ctx->timeout_s : 0;
+}
+
+void mnt_meta_to_entry(const struct mnt_ctx *ctx, const struct wire_attr *a,
+                       const struct wire_attr *dir, struct fuse_entry_param *e)
+{
+    mnt_attr_to_entry(a, ctx->timeout_s, e);
+    e->entry_timeout = mnt_meta_name_timeout(ctx, dir);
+}
+
+int mnt_meta_lookup(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t parent,
+                    const char *name, struct fuse_entry_param *e)
+{
+    struct wire_attr a, dir;
     int rc = mnt_meta_check_name(name);
 
+    if (rc == 0)
+        rc = mnt_meta_perm_attr(ctx, parent, &dir);
+    if (rc == 0)
+        rc = mnt_perm_check(&dir, who, MNT_PERM_X);
     if (rc < 0)
         return rc;
+    double timeout_s = mnt_meta_name_timeout(ctx, &dir);
     uint64_t left_ms;
     if (mnt_dnames_is_absent(&ctx->dnames, parent, name, mnt_meta_mono_ms(), &left_ms)) {
         memset(e, 0, sizeof(*e)); /* negative, as below, for what is left of the timeout */
-        e->entry_timeout = (double)left_ms / 1000;
+        e->entry_timeout = (double)left_ms / 1000 < timeout_s ? (double)left_ms / 1000 : timeout_s;
         return 0;
     }
     rc = dfs_lookup(ctx->client, parent, name, &a);
@@ -106,13 +173,14 @@ int mnt_meta_lookup(struct mnt_ctx *ctx, uint64_t parent, const char *name,
          * then costs one lookup, not two. This mount's own creates replace it at once; a name
          * another client creates shows up here within the timeout, as attributes do. */
         memset(e, 0, sizeof(*e));
-        e->entry_timeout = ctx->timeout_s;
+        e->entry_timeout = timeout_s;
         return 0;
     }
     if (rc < 0)
         return mnt_meta_errno(rc);
+    mnt_meta_seen(ctx, &a);
     mnt_meta_adjust(ctx, &a);
-    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    mnt_meta_to_entry(ctx, &a, &dir, e);
     return 0;
 }
 
@@ -175,8 +243,30 @@ static bool mnt_meta_setattr_is_noop(struct mnt_ctx *ctx, const struct wire_nn_s
     return is_noop;
 }
 
-int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr, int to_set,
-                     struct stat *st)
+/* Whether a setattr sets both times to "now" (touch, utimensat(NULL)): then write permission
+ * is enough (mnt_perm_setattr checks that both are set). */
+static bool mnt_meta_times_are_now(int to_set)
+{
+    return (to_set & FUSE_SET_ATTR_ATIME_NOW) && (to_set & FUSE_SET_ATTR_MTIME_NOW);
+}
+
+/* May who make the change req asks for (see mnt_perm_setattr, which may drop S_ISGID)? */
+static int mnt_meta_may_setattr(struct mnt_ctx *ctx, const struct mnt_who *who,
+                                struct wire_nn_setattr *req, int to_set, bool is_by_fh)
+{
+    int how = (is_by_fh ? MNT_PERM_SET_BY_FH : 0) |
+              (mnt_meta_times_are_now(to_set) ? MNT_PERM_SET_TIMES_NOW : 0);
+    struct wire_attr a;
+    int rc;
+
+    if (req->valid == 0 || mnt_perm_is_root(who))
+        return 0;
+    rc = mnt_meta_perm_attr(ctx, req->ino, &a);
+    return rc < 0 ? rc : mnt_perm_setattr(&a, req, how, who);
+}
+
+int mnt_meta_setattr(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino,
+                     const struct stat *attr, int to_set, bool is_by_fh, struct stat *st)
 {
     struct wire_nn_setattr req;
     struct wire_attr a;
@@ -184,6 +274,9 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr,
     int rc;
 
     mnt_attr_setattr_req(ino, attr, to_set, now_ms, &req);
+    rc = mnt_meta_may_setattr(ctx, who, &req, to_set, is_by_fh);
+    if (rc < 0)
+        return rc;
     if (req.valid & WIRE_SET_SIZE) {
         rc = mnt_meta_truncate(ctx, ino, req.size);
         if (rc < 0)
@@ -196,8 +289,10 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr,
         rc = mnt_meta_errno(dfs_setattr(ctx->client, &req, &a));
         if (rc == 0 && S_ISDIR(a.mode))
             mnt_meta_dir_changed(ctx, &a);
-        if (rc == 0)
+        if (rc == 0) {
+            mnt_meta_seen(ctx, &a);
             mnt_meta_adjust(ctx, &a);
+        }
     } else {
         rc = mnt_meta_attr(ctx, ino, &a);
     }
@@ -208,46 +303,55 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, uint64_t ino, const struct stat *attr,
 }
 
 int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
-                    struct wire_attr *a, struct dfs_writer **w)
+                    struct wire_attr *a, struct wire_attr *dir, struct dfs_writer **w)
 {
     struct wire_nn_create c = {.parent = req->parent, .name = wire_str_c(req->name),
-                               .mode = S_IFREG | (req->mode & 07777), .uid = req->uid,
-                               .gid = req->gid, .flags = is_excl ? WIRE_CREATE_EXCL : 0};
-    struct wire_attr dir;
-    int rc = mnt_meta_errno(dfs_create(ctx->client, &c, a, &dir, w));
+                               .mode = S_IFREG | (req->mode & 07777), .uid = req->who->uid,
+                               .gid = req->who->gid, .flags = is_excl ? WIRE_CREATE_EXCL : 0};
+    int rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
 
-    mnt_meta_entry_changed(ctx, req->parent, req->name, true, rc, &dir);
+    if (rc < 0)
+        return rc;
+    rc = mnt_meta_errno(dfs_create(ctx->client, &c, a, dir, w));
+    mnt_meta_entry_changed(ctx, req->parent, req->name, true, rc, dir);
+    if (rc == 0)
+        mnt_meta_seen(ctx, a);
     return rc;
 }
 
 int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
 {
     struct dfs_writer *w;
-    struct wire_attr a;
+    struct wire_attr a, dir;
     int rc = mnt_meta_check_name(req->name);
 
     if (rc < 0)
         return rc;
+    rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
+    if (rc < 0)
+        return rc; /* first, as the kernel refuses a name where it may not be made */
     if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
         return -EPERM; /* no devices, fifos or sockets in dfs */
-    rc = mnt_meta_create(ctx, req, 1, &a, &w);
+    rc = mnt_meta_create(ctx, req, 1, &a, &dir, &w);
     if (rc < 0)
         return rc;
     rc = dfs_writer_close(w); /* commit the empty file and release its lease */
     if (rc < 0)
         return mnt_meta_errno(rc);
-    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    mnt_meta_to_entry(ctx, &a, &dir, e);
     return 0;
 }
 
 int mnt_meta_mkdir(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
 {
     struct wire_nn_mkdir m = {.parent = req->parent, .name = wire_str_c(req->name),
-                              .mode = S_IFDIR | (req->mode & 07777), .uid = req->uid,
-                              .gid = req->gid};
+                              .mode = S_IFDIR | (req->mode & 07777), .uid = req->who->uid,
+                              .gid = req->who->gid};
     struct wire_attr a, dir;
     int rc = mnt_meta_check_name(req->name);
 
+    if (rc == 0)
+        rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
     if (rc < 0)
         return rc;
     rc = mnt_meta_errno(dfs_mkdir(ctx->client, &m, &a, &dir));
@@ -255,31 +359,80 @@ int mnt_meta_mkdir(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
     if (rc < 0)
         return rc;
     mnt_dnames_made(&ctx->dnames, &a, mnt_meta_mono_ms());
-    mnt_attr_to_entry(&a, ctx->timeout_s, e);
+    mnt_meta_seen(ctx, &a);
+    mnt_meta_to_entry(ctx, &a, &dir, e);
     return 0;
 }
 
-int mnt_meta_unlink(struct mnt_ctx *ctx, uint64_t parent, const char *name)
+/* May who remove (or replace, when is_absent_ok: the name need not exist) name in parent?
+ * Write and search permission on the directory, and in a sticky one, ownership. */
+static int mnt_meta_may_remove(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t parent,
+                               const char *name, bool is_absent_ok)
+{
+    struct wire_attr dir, entry;
+    int rc;
+
+    if (mnt_perm_is_root(who))
+        return 0;
+    rc = mnt_meta_perm_attr(ctx, parent, &dir);
+    if (rc == 0)
+        rc = mnt_perm_check(&dir, who, MNT_PERM_W | MNT_PERM_X);
+    if (rc < 0 || !mnt_perm_sticky_needs_entry(&dir, who))
+        return rc;
+    rc = mnt_meta_errno(dfs_lookup(ctx->client, parent, name, &entry));
+    if (rc == -ENOENT && is_absent_ok)
+        return 0;
+    return rc < 0 ? rc : mnt_perm_check_sticky(&dir, &entry, who);
+}
+
+/* unlink and rmdir: the name's removal after the checks. */
+static int mnt_meta_remove(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t parent,
+                           const char *name, bool is_dir)
 {
     struct wire_attr dir;
     int rc = mnt_meta_check_name(name);
 
+    if (rc == 0)
+        rc = mnt_meta_may_remove(ctx, who, parent, name, false);
     if (rc < 0)
         return rc;
-    rc = mnt_meta_errno(dfs_unlink(ctx->client, parent, name, &dir));
+    if (is_dir)
+        rc = mnt_meta_errno(dfs_rmdir(ctx->client, parent, name, &dir));
+    else
+        rc = mnt_meta_errno(dfs_unlink(ctx->client, parent, name, &dir));
     mnt_meta_entry_changed(ctx, parent, name, false, rc, &dir);
     return rc;
 }
 
-int mnt_meta_rmdir(struct mnt_ctx *ctx, uint64_t parent, const char *name)
+int mnt_meta_unlink(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t parent,
+                    const char *name)
 {
-    struct wire_attr dir;
-    int rc = mnt_meta_check_name(name);
+    return mnt_meta_remove(ctx, who, parent, name, false);
+}
 
-    if (rc < 0)
+int mnt_meta_rmdir(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t parent,
+                   const char *name)
+{
+    return mnt_meta_remove(ctx, who, parent, name, true);
+}
+
+/* Removing the name from its directory, replacing what the new name holds, and, for a
+ * directory moving to another parent, rewriting its "..": write permission on it. */
+static int mnt_meta_may_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
+{
+    struct wire_attr src;
+    int rc;
+
+    if (mnt_perm_is_root(req->who))
+        return 0;
+    rc = mnt_meta_may_remove(ctx, req->who, req->parent, req->name, false);
+    if (rc == 0)
+        rc = mnt_meta_may_remove(ctx, req->who, req->new_parent, req->new_name, true);
+    if (rc < 0 || req->parent == req->new_parent)
         return rc;
-    rc = mnt_meta_errno(dfs_rmdir(ctx->client, parent, name, &dir));
-    mnt_meta_entry_changed(ctx, parent, name, false, rc, &dir);
+    rc = mnt_meta_errno(dfs_lookup(ctx->client, req->parent, req->name, &src));
+    if (rc == 0 && S_ISDIR(src.mode))
+        rc = mnt_perm_check(&src, req->who, MNT_PERM_W);
     return rc;
 }
 
@@ -294,6 +447,8 @@ int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
         rc = mnt_meta_check_name(req->name);
     if (rc == 0)
         rc = mnt_meta_check_name(req->new_name);
+    if (rc == 0)
+        rc = mnt_meta_may_rename(ctx, req);
     if (rc < 0)
         return rc;
     /* The answer has no attributes: both directories go back to the namenode's word (also
@@ -306,6 +461,33 @@ int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
     mnt_dattr_forget(&ctx->dattr, req->parent);
     mnt_dattr_forget(&ctx->dattr, req->new_parent);
     return rc;
+}
+
+/* The directory whose names mnt_meta_forget_names() drops. */
+struct mnt_meta_forget {
+    struct mnt_ctx *ctx;
+    uint64_t dir;
+};
+
+static int mnt_meta_forget_name(void *arg, const struct wire_nn_dirent *e)
+{
+    struct mnt_meta_forget *f = arg;
+    int rc = fuse_lowlevel_notify_inval_entry(f->ctx->se, f->dir, e->name.p, e->name.len);
+
+    if (rc < 0 && rc != -ENOENT)
+        LOG_DEBUG("dropping a kernel name failed dir=%" PRIu64 " err=%s", f->dir, err_str(rc));
+    return 0;
+}
+
+void mnt_meta_forget_names(struct mnt_ctx *ctx, uint64_t dir)
+{
+    struct mnt_meta_forget f = {.ctx = ctx, .dir = dir};
+    int is_eof = 0;
+    int rc = dfs_readdir(ctx->client, dir, NULL, 0, mnt_meta_forget_name, &f, &is_eof);
+
+    if (rc < 0)
+        LOG_WARN("listing a directory to drop its names failed dir=%" PRIu64 " err=%s", dir,
+                 err_str(rc));
 }
 
 int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out)
@@ -321,7 +503,8 @@ int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out)
 
 /* ---- directory handles ---- */
 
-int mnt_meta_opendir(struct mnt_ctx *ctx, uint64_t ino, struct mnt_dh **out)
+int mnt_meta_opendir(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino,
+                     struct mnt_dh **out)
 {
     struct wire_attr a;
     struct mnt_dh *dh;
@@ -331,7 +514,12 @@ int mnt_meta_opendir(struct mnt_ctx *ctx, uint64_t ino, struct mnt_dh **out)
         return rc;
     if (!S_ISDIR(a.mode))
         return -ENOTDIR;
+    rc = mnt_perm_check(&a, who, MNT_PERM_R);
+    if (rc < 0)
+        return rc;
     dh = xmalloc(sizeof(*dh));
+    dh->is_searchable = mnt_perm_check(&a, who, MNT_PERM_X) == 0;
+    dh->attr = a;
     ASSERT(pthread_mutex_init(&dh->mu, NULL) == 0);
     mnt_dir_init(&dh->dir, ino);
     *out = dh;
@@ -392,6 +580,8 @@ static int mnt_meta_dir_entry(struct mnt_ctx *ctx, struct mnt_dh *dh, uint64_t i
 /* The reply being filled by one readdir call. */
 struct mnt_meta_fill {
     fuse_req_t req;
+    bool is_searchable; /* the directory's opener may search it: entries carry attributes */
+    const struct wire_attr *dir; /* the directory's attributes at opendir */
     const struct mnt_readdir *r;
     size_t used;
 };
@@ -409,14 +599,17 @@ static size_t mnt_meta_dir_add(struct mnt_ctx *ctx, struct mnt_meta_fill *fill,
         struct fuse_entry_param e;
         struct wire_attr a = de->attr;
 
-        if (is_dot) {
-            /* ino 0: the kernel makes no dentry and takes no lookup reference. */
+        if (is_dot || !fill->is_searchable) {
+            /* ino 0: the kernel makes no dentry and takes no lookup reference. Without
+             * search permission the opener gets names and types only, as a lookup of each
+             * name would be refused. */
             memset(&e, 0, sizeof(e));
             e.attr.st_ino = a.ino;
             e.attr.st_mode = a.mode;
         } else {
+            mnt_meta_seen(ctx, &a);
             mnt_meta_adjust(ctx, &a);
-            mnt_attr_to_entry(&a, ctx->timeout_s, &e);
+            mnt_meta_to_entry(ctx, &a, fill->dir, &e);
         }
         return fuse_add_direntry_plus(fill->req, p, room, de->name, &e, (off_t)next_off);
     }
@@ -427,7 +620,8 @@ static size_t mnt_meta_dir_add(struct mnt_ctx *ctx, struct mnt_meta_fill *fill,
 int mnt_meta_readdir(struct mnt_ctx *ctx, fuse_req_t req, struct mnt_dh *dh,
                      const struct mnt_readdir *r, size_t *len_out)
 {
-    struct mnt_meta_fill fill = {.req = req, .r = r, .used = 0};
+    struct mnt_meta_fill fill = {.req = req, .is_searchable = dh->is_searchable,
+                                 .dir = &dh->attr, .r = r, .used = 0};
     struct mnt_dirent dot;
     const struct mnt_dirent *de;
     uint64_t idx = r->off;

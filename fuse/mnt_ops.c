@@ -37,13 +37,69 @@ static void mnt_ops_reply_entry(fuse_req_t req, int rc, const struct fuse_entry_
         fuse_reply_entry(req, e);
 }
 
-static struct mnt_new mnt_ops_new(fuse_req_t req, fuse_ino_t parent, const char *name,
-                                  mode_t mode, int open_flags)
+/* The caller of one request, for the permission checks: uid and gid from FUSE, and its
+ * supplementary groups read (from /proc, by libfuse) the first time a check needs them. Lives
+ * on the handler's stack and is used only before the reply (req is gone after it). */
+struct mnt_ops_caller {
+    struct mnt_who who;
+    fuse_req_t req;
+    int group_count; /* -1: not read yet */
+    gid_t *groups;   /* small, or allocated for a caller in more groups */
+    gid_t small[MNT_OPS_GROUPS_SMALL];
+};
+
+/* Reads the caller's supplementary groups; on failure (the caller exited, no /proc) it has
+ * none, which can only refuse what membership would have allowed. */
+static void mnt_ops_caller_read_groups(struct mnt_ops_caller *c)
+{
+    int n = fuse_req_getgroups(c->req, MNT_OPS_GROUPS_SMALL, c->small);
+
+    c->groups = c->small;
+    if (n > MNT_OPS_GROUPS_SMALL) {
+        c->groups = xcalloc((size_t)n, sizeof(gid_t));
+        n = fuse_req_getgroups(c->req, n, c->groups);
+    }
+    if (n < 0)
+        LOG_DEBUG("reading the caller's groups failed: %s", err_str(n));
+    c->group_count = n < 0 ? 0 : n;
+}
+
+static bool mnt_ops_caller_is_in_group(void *arg, uint32_t gid)
+{
+    struct mnt_ops_caller *c = arg;
+
+    if (c->group_count < 0)
+        mnt_ops_caller_read_groups(c);
+    for (int i = 0; i < c->group_count; i++) {
+        if (c->groups[i] == gid)
+            return true;
+    }
+    return false;
+}
+
+static const struct mnt_who *mnt_ops_caller_init(struct mnt_ops_caller *c, fuse_req_t req)
 {
     const struct fuse_ctx *fc = fuse_req_ctx(req);
 
-    return (struct mnt_new){.parent = parent, .name = name, .mode = mode, .uid = fc->uid,
-                            .gid = fc->gid, .open_flags = open_flags};
+    c->who = (struct mnt_who){.uid = fc->uid, .gid = fc->gid,
+                              .is_in_group = mnt_ops_caller_is_in_group, .arg = c};
+    c->req = req;
+    c->group_count = -1;
+    c->groups = c->small;
+    return &c->who;
+}
+
+static void mnt_ops_caller_fini(struct mnt_ops_caller *c)
+{
+    if (c->groups != c->small)
+        free(c->groups);
+}
+
+static struct mnt_new mnt_ops_new(const struct mnt_who *who, fuse_ino_t parent,
+                                  const char *name, mode_t mode, int open_flags)
+{
+    return (struct mnt_new){.parent = parent, .name = name, .mode = mode, .who = who,
+                            .open_flags = open_flags};
 }
 
 static void mnt_ops_init(void *userdata, struct fuse_conn_info *conn)
@@ -68,9 +124,12 @@ static void mnt_ops_init(void *userdata, struct fuse_conn_info *conn)
 
 static void mnt_ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+    struct mnt_ops_caller c;
+    const struct mnt_who *who = mnt_ops_caller_init(&c, req);
     struct fuse_entry_param e;
-    int rc = mnt_meta_lookup(mnt_ops_ctx(req), parent, name, &e);
+    int rc = mnt_meta_lookup(mnt_ops_ctx(req), who, parent, name, &e);
 
+    mnt_ops_caller_fini(&c);
     mnt_ops_reply_entry(req, rc, &e);
 }
 
@@ -106,53 +165,78 @@ static void mnt_ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, i
                             struct fuse_file_info *fi)
 {
     struct mnt_ctx *ctx = mnt_ops_ctx(req);
+    struct mnt_ops_caller c;
+    const struct mnt_who *who = mnt_ops_caller_init(&c, req);
     struct stat st;
-    int rc = mnt_meta_setattr(ctx, ino, attr, to_set, &st);
+    /* ftruncate (fi set) finds the writer by inode, like truncate; its open was checked. */
+    int rc = mnt_meta_setattr(ctx, who, ino, attr, to_set, fi != NULL, &st);
 
-    (void)fi; /* ftruncate finds the writer by inode, like truncate */
-    if (rc < 0)
+    mnt_ops_caller_fini(&c);
+    if (rc < 0) {
         fuse_reply_err(req, -rc);
-    else
-        fuse_reply_attr(req, &st, ctx->timeout_s);
+        return;
+    }
+    fuse_reply_attr(req, &st, ctx->timeout_s);
+    /* Names the kernel keeps in a directory it walks without asking: once not everyone may
+     * search the directory, every walk through it must come to mnt_meta_lookup again. */
+    if (S_ISDIR(st.st_mode) && (st.st_mode & 0111) != 0111 &&
+        (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+        mnt_meta_forget_names(ctx, ino);
 }
 
 static void mnt_ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                           dev_t rdev)
 {
-    struct mnt_new n = mnt_ops_new(req, parent, name, mode, 0);
+    struct mnt_ops_caller c;
+    struct mnt_new n = mnt_ops_new(mnt_ops_caller_init(&c, req), parent, name, mode, 0);
     struct fuse_entry_param e;
     int rc = mnt_meta_mknod(mnt_ops_ctx(req), &n, &e);
 
     (void)rdev;
+    mnt_ops_caller_fini(&c);
     mnt_ops_reply_entry(req, rc, &e);
 }
 
 static void mnt_ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-    struct mnt_new n = mnt_ops_new(req, parent, name, mode, 0);
+    struct mnt_ops_caller c;
+    struct mnt_new n = mnt_ops_new(mnt_ops_caller_init(&c, req), parent, name, mode, 0);
     struct fuse_entry_param e;
     int rc = mnt_meta_mkdir(mnt_ops_ctx(req), &n, &e);
 
+    mnt_ops_caller_fini(&c);
     mnt_ops_reply_entry(req, rc, &e);
 }
 
 static void mnt_ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    fuse_reply_err(req, -mnt_meta_unlink(mnt_ops_ctx(req), parent, name));
+    struct mnt_ops_caller c;
+    int rc = mnt_meta_unlink(mnt_ops_ctx(req), mnt_ops_caller_init(&c, req), parent, name);
+
+    mnt_ops_caller_fini(&c);
+    fuse_reply_err(req, -rc);
 }
 
 static void mnt_ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    fuse_reply_err(req, -mnt_meta_rmdir(mnt_ops_ctx(req), parent, name));
+    struct mnt_ops_caller c;
+    int rc = mnt_meta_rmdir(mnt_ops_ctx(req), mnt_ops_caller_init(&c, req), parent, name);
+
+    mnt_ops_caller_fini(&c);
+    fuse_reply_err(req, -rc);
 }
 
 static void mnt_ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                            fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
+    struct mnt_ops_caller c;
     struct mnt_rename r = {.parent = parent, .name = name, .new_parent = newparent,
-                           .new_name = newname, .flags = flags};
+                           .new_name = newname, .flags = flags,
+                           .who = mnt_ops_caller_init(&c, req)};
+    int rc = mnt_meta_rename(mnt_ops_ctx(req), &r);
 
-    fuse_reply_err(req, -mnt_meta_rename(mnt_ops_ctx(req), &r));
+    mnt_ops_caller_fini(&c);
+    fuse_reply_err(req, -rc);
 }
 
 static void mnt_ops_set_fh(struct fuse_file_info *fi, struct mnt_fh *fh)
@@ -168,9 +252,11 @@ static void mnt_ops_set_fh(struct fuse_file_info *fi, struct mnt_fh *fh)
 static void mnt_ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct mnt_ctx *ctx = mnt_ops_ctx(req);
+    struct mnt_ops_caller c;
     struct mnt_fh *fh;
-    int rc = mnt_io_open(ctx, ino, fi->flags, &fh);
+    int rc = mnt_io_open(ctx, mnt_ops_caller_init(&c, req), ino, fi->flags, &fh);
 
+    mnt_ops_caller_fini(&c);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -188,11 +274,13 @@ static void mnt_ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, 
                            struct fuse_file_info *fi)
 {
     struct mnt_ctx *ctx = mnt_ops_ctx(req);
-    struct mnt_new n = mnt_ops_new(req, parent, name, mode, fi->flags);
+    struct mnt_ops_caller c;
+    struct mnt_new n = mnt_ops_new(mnt_ops_caller_init(&c, req), parent, name, mode, fi->flags);
     struct fuse_entry_param e;
     struct mnt_fh *fh;
     int rc = mnt_io_create(ctx, &n, &e, &fh);
 
+    mnt_ops_caller_fini(&c);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -254,9 +342,11 @@ static void mnt_ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 static void mnt_ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    struct mnt_ops_caller c;
     struct mnt_dh *dh;
-    int rc = mnt_meta_opendir(mnt_ops_ctx(req), ino, &dh);
+    int rc = mnt_meta_opendir(mnt_ops_ctx(req), mnt_ops_caller_init(&c, req), ino, &dh);
 
+    mnt_ops_caller_fini(&c);
     if (rc < 0) {
         fuse_reply_err(req, -rc);
         return;
@@ -302,6 +392,15 @@ static void mnt_ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_
     fuse_reply_err(req, 0);
 }
 
+static void mnt_ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+    struct mnt_ops_caller c;
+    int rc = mnt_meta_access(mnt_ops_ctx(req), mnt_ops_caller_init(&c, req), ino, mask);
+
+    mnt_ops_caller_fini(&c);
+    fuse_reply_err(req, -rc);
+}
+
 static void mnt_ops_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     struct statvfs sv;
@@ -338,4 +437,5 @@ const struct fuse_lowlevel_ops mnt_ops = {
     .readdirplus = mnt_ops_readdirplus,
     .releasedir = mnt_ops_releasedir,
     .statfs = mnt_ops_statfs,
+    .access = mnt_ops_access,
 };

@@ -7,8 +7,6 @@
 
 #include <stdint.h>
 
-#include <fuse_lowlevel.h>
-
 #include "dfs.h"
 #include "mnt_dattr.h"
 #include "mnt_dnames.h"
@@ -20,7 +18,6 @@ enum { MNT_CTX_PATTR_SLOTS = 4096 };
 
 struct mnt_ctx {
     struct dfs_client *client; /* owned by main(); set before the session loop starts */
-    struct fuse_session *se;   /* the session, for notifications to the kernel */
     struct mnt_files files;    /* files this mount has open for writing */
     struct mnt_dattr dattr;    /* directories this mount just changed */
     struct mnt_dattr pattr;    /* any inode's attributes as last answered: permission checks */

@@ -9,6 +9,10 @@
  * it forgets both directories. An older answer never replaces a newer one (by ctime), since
  * concurrent changes in one directory can be answered in any order.
  *
+ * A second use (mnt_dattr_init_any): the attributes of any inode as the namenode last
+ * answered, which the mount's permission checks read instead of asking again (mnt_perm.h),
+ * for the same timeout the kernel would have kept them.
+ *
  * Direct-mapped by inode number (a collision evicts); times come in as arguments. Thread-safe. */
 #ifndef DFS_MNT_DATTR_H
 #define DFS_MNT_DATTR_H

@@ -194,7 +194,6 @@ static int mnt_main_serve(struct fuse_session *se, const struct cfg *cfg, struct
         return rc;
     }
     mnt_files_init(&ctx->files, ctx->client);
-    ctx->se = se;
     uint64_t ttl_ms = (uint64_t)(ctx->timeout_s * 1000);
     mnt_dattr_init(&ctx->dattr, ttl_ms);
     mnt_dattr_init_any(&ctx->pattr, ttl_ms, MNT_CTX_PATTR_SLOTS);

@@ -1,17 +1,15 @@
 /* mnt_meta: namespace operations and directory handles (see mnt_meta.h). Glue: every function
- * here makes one or two libdfs calls and converts with mnt_attr; no decisions of its own
+ * here makes a few libdfs calls and converts with mnt_attr; no decisions of its own
  * beyond routing a size change to this mount's writer and the permission checks (the rules
  * are mnt_perm's; the attributes they need come from ctx->pattr or the namenode). */
 #include "mnt_meta.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "err.h"
-#include "log.h"
 #include "mnt_attr.h"
 #include "panic.h"
 #include "xmalloc.h"
@@ -138,7 +136,7 @@ int mnt_meta_access(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino
  * all, and each walk through it comes here (mnt_meta_lookup) to be checked. */
 static double mnt_meta_name_timeout(const struct mnt_ctx *ctx, const struct wire_attr *dir)
 {
-    return (dir->mode & 0111) == 0111 ? ctx->timeout_s : 0;
+    return mnt_perm_dir_is_open(dir) ? ctx->timeout_s : 0;
 }
 
 void mnt_meta_to_entry(const struct mnt_ctx *ctx, const struct wire_attr *a,
@@ -327,9 +325,11 @@ int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
 
     if (rc < 0)
         return rc;
+    /* The directory first, as the kernel refuses any name where none may be made (the create
+     * below checks again: one look at the kept attributes). */
     rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
     if (rc < 0)
-        return rc; /* first, as the kernel refuses a name where it may not be made */
+        return rc;
     if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
         return -EPERM; /* no devices, fifos or sockets in dfs */
     rc = mnt_meta_create(ctx, req, 1, &a, &dir, &w);
@@ -463,33 +463,6 @@ int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req)
     return rc;
 }
 
-/* The directory whose names mnt_meta_forget_names() drops. */
-struct mnt_meta_forget {
-    struct mnt_ctx *ctx;
-    uint64_t dir;
-};
-
-static int mnt_meta_forget_name(void *arg, const struct wire_nn_dirent *e)
-{
-    struct mnt_meta_forget *f = arg;
-    int rc = fuse_lowlevel_notify_inval_entry(f->ctx->se, f->dir, e->name.p, e->name.len);
-
-    if (rc < 0 && rc != -ENOENT)
-        LOG_DEBUG("dropping a kernel name failed dir=%" PRIu64 " err=%s", f->dir, err_str(rc));
-    return 0;
-}
-
-void mnt_meta_forget_names(struct mnt_ctx *ctx, uint64_t dir)
-{
-    struct mnt_meta_forget f = {.ctx = ctx, .dir = dir};
-    int is_eof = 0;
-    int rc = dfs_readdir(ctx->client, dir, NULL, 0, mnt_meta_forget_name, &f, &is_eof);
-
-    if (rc < 0)
-        LOG_WARN("listing a directory to drop its names failed dir=%" PRIu64 " err=%s", dir,
-                 err_str(rc));
-}
-
 int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out)
 {
     struct wire_nn_statfs_ok s;
@@ -518,8 +491,7 @@ int mnt_meta_opendir(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t in
     if (rc < 0)
         return rc;
     dh = xmalloc(sizeof(*dh));
-    dh->is_searchable = mnt_perm_check(&a, who, MNT_PERM_X) == 0;
-    dh->attr = a;
+    dh->gives_entries = mnt_perm_dir_is_open(&a);
     ASSERT(pthread_mutex_init(&dh->mu, NULL) == 0);
     mnt_dir_init(&dh->dir, ino);
     *out = dh;
@@ -580,8 +552,7 @@ static int mnt_meta_dir_entry(struct mnt_ctx *ctx, struct mnt_dh *dh, uint64_t i
 /* The reply being filled by one readdir call. */
 struct mnt_meta_fill {
     fuse_req_t req;
-    bool is_searchable; /* the directory's opener may search it: entries carry attributes */
-    const struct wire_attr *dir; /* the directory's attributes at opendir */
+    bool gives_entries; /* see struct mnt_dh */
     const struct mnt_readdir *r;
     size_t used;
 };
@@ -599,17 +570,14 @@ static size_t mnt_meta_dir_add(struct mnt_ctx *ctx, struct mnt_meta_fill *fill,
         struct fuse_entry_param e;
         struct wire_attr a = de->attr;
 
-        if (is_dot || !fill->is_searchable) {
-            /* ino 0: the kernel makes no dentry and takes no lookup reference. Without
-             * search permission the opener gets names and types only, as a lookup of each
-             * name would be refused. */
+        if (is_dot || !fill->gives_entries) {
+            /* ino 0: the kernel makes no dentry and takes no lookup reference. */
             memset(&e, 0, sizeof(e));
             e.attr.st_ino = a.ino;
             e.attr.st_mode = a.mode;
         } else {
-            mnt_meta_seen(ctx, &a);
             mnt_meta_adjust(ctx, &a);
-            mnt_meta_to_entry(ctx, &a, fill->dir, &e);
+            mnt_attr_to_entry(&a, ctx->timeout_s, &e);
         }
         return fuse_add_direntry_plus(fill->req, p, room, de->name, &e, (off_t)next_off);
     }
@@ -620,8 +588,8 @@ static size_t mnt_meta_dir_add(struct mnt_ctx *ctx, struct mnt_meta_fill *fill,
 int mnt_meta_readdir(struct mnt_ctx *ctx, fuse_req_t req, struct mnt_dh *dh,
                      const struct mnt_readdir *r, size_t *len_out)
 {
-    struct mnt_meta_fill fill = {.req = req, .is_searchable = dh->is_searchable,
-                                 .dir = &dh->attr, .r = r, .used = 0};
+    struct mnt_meta_fill fill = {.req = req, .gives_entries = dh->gives_entries, .r = r,
+                                 .used = 0};
     struct mnt_dirent dot;
     const struct mnt_dirent *de;
     uint64_t idx = r->off;

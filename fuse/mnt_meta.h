@@ -87,17 +87,17 @@ int mnt_meta_rmdir(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t pare
 /* RENAME_EXCHANGE and unknown flags are -EINVAL. */
 int mnt_meta_rename(struct mnt_ctx *ctx, const struct mnt_rename *req);
 int mnt_meta_statfs(struct mnt_ctx *ctx, struct statvfs *out);
-/* Makes the kernel drop every name of dir it keeps, so that its next walk through dir asks
- * the mount (and the search permission is checked) again. Only after the reply to a request
- * on dir: the kernel holds dir's lock until then, and dropping a name takes it. */
-void mnt_meta_forget_names(struct mnt_ctx *ctx, uint64_t dir);
 
 /* An open directory: the FUSE dir handle (fi->fh). */
 struct mnt_dh {
     pthread_mutex_t mu;
     struct mnt_dir dir; /* GUARDED_BY(mu) */
-    bool is_searchable; /* the opener may search it: readdirplus may hand out attributes */
-    struct wire_attr attr; /* the directory's, at opendir */
+    /* Readdirplus hands out entries (attributes, and a name the kernel keeps) only in a
+     * directory every class may search (mnt_perm_dir_is_open at opendir), where a lookup
+     * would give the same; elsewhere names and types only, and each name is looked up, and
+     * checked, when used. Listed attributes are not kept for permission checks: a page may be
+     * older than the attribute timeout. */
+    bool gives_entries;
 };
 
 /* Checks that ino is a directory (-ENOTDIR otherwise) that who may read; *out is freed by

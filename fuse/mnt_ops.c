@@ -52,16 +52,19 @@ struct mnt_ops_caller {
  * none, which can only refuse what membership would have allowed. */
 static void mnt_ops_caller_read_groups(struct mnt_ops_caller *c)
 {
-    int n = fuse_req_getgroups(c->req, MNT_OPS_GROUPS_SMALL, c->small);
+    int cap = MNT_OPS_GROUPS_SMALL;
+    int n = fuse_req_getgroups(c->req, cap, c->small);
 
     c->groups = c->small;
-    if (n > MNT_OPS_GROUPS_SMALL) {
-        c->groups = xcalloc((size_t)n, sizeof(gid_t));
-        n = fuse_req_getgroups(c->req, n, c->groups);
+    if (n > cap) {
+        cap = n;
+        c->groups = xcalloc((size_t)cap, sizeof(gid_t));
+        n = fuse_req_getgroups(c->req, cap, c->groups);
     }
     if (n < 0)
         LOG_DEBUG("reading the caller's groups failed: %s", err_str(n));
-    c->group_count = n < 0 ? 0 : n;
+    /* The count is the caller's total, which may have grown between the two reads. */
+    c->group_count = n < 0 ? 0 : n < cap ? n : cap;
 }
 
 static bool mnt_ops_caller_is_in_group(void *arg, uint32_t gid)
@@ -93,6 +96,14 @@ static void mnt_ops_caller_fini(struct mnt_ops_caller *c)
 {
     if (c->groups != c->small)
         free(c->groups);
+}
+
+/* An error for a reply to access, open or opendir. ENOSYS there would tell the kernel that
+ * the mount does not implement the operation, and the kernel would stop asking (and so stop
+ * checking) for the rest of the mount's life: any failure to decide becomes EIO instead. */
+static int mnt_ops_check_errno(int rc)
+{
+    return rc == -ENOSYS ? -EIO : rc;
 }
 
 static struct mnt_new mnt_ops_new(const struct mnt_who *who, fuse_ino_t parent,
@@ -177,11 +188,6 @@ static void mnt_ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, i
         return;
     }
     fuse_reply_attr(req, &st, ctx->timeout_s);
-    /* Names the kernel keeps in a directory it walks without asking: once not everyone may
-     * search the directory, every walk through it must come to mnt_meta_lookup again. */
-    if (S_ISDIR(st.st_mode) && (st.st_mode & 0111) != 0111 &&
-        (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
-        mnt_meta_forget_names(ctx, ino);
 }
 
 static void mnt_ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -258,7 +264,7 @@ static void mnt_ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 
     mnt_ops_caller_fini(&c);
     if (rc < 0) {
-        fuse_reply_err(req, -rc);
+        fuse_reply_err(req, -mnt_ops_check_errno(rc));
         return;
     }
     mnt_ops_set_fh(fi, fh);
@@ -348,7 +354,7 @@ static void mnt_ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
     mnt_ops_caller_fini(&c);
     if (rc < 0) {
-        fuse_reply_err(req, -rc);
+        fuse_reply_err(req, -mnt_ops_check_errno(rc));
         return;
     }
     fi->fh = (uint64_t)(uintptr_t)dh;
@@ -398,7 +404,7 @@ static void mnt_ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
     int rc = mnt_meta_access(mnt_ops_ctx(req), mnt_ops_caller_init(&c, req), ino, mask);
 
     mnt_ops_caller_fini(&c);
-    fuse_reply_err(req, -rc);
+    fuse_reply_err(req, -mnt_ops_check_errno(rc));
 }
 
 static void mnt_ops_statfs(fuse_req_t req, fuse_ino_t ino)

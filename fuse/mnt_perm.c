@@ -43,6 +43,11 @@ static uint32_t mnt_perm_class_bits(const struct wire_attr *a, const struct mnt_
     return mnt_perm_in_group(w, a->gid) ? group : other;
 }
 
+bool mnt_perm_dir_is_open(const struct wire_attr *dir)
+{
+    return (dir->mode & 0111) == 0111;
+}
+
 int mnt_perm_check(const struct wire_attr *a, const struct mnt_who *w, int mask)
 {
     mask &= MNT_PERM_R | MNT_PERM_W | MNT_PERM_X;

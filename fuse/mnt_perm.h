@@ -40,6 +40,11 @@ bool mnt_perm_in_group(const struct mnt_who *w, uint32_t gid);
  * root may read, write and search anything; only executing a file needs an x bit. */
 bool mnt_perm_root_needs_no_attr(const struct mnt_who *w, int mask);
 
+/* Whether every class (owner, group, others) may search directory dir. The kernel walks a
+ * path through the names it keeps without asking the mount, so only names of such a
+ * directory may be kept. */
+bool mnt_perm_dir_is_open(const struct wire_attr *dir);
+
 /* May the caller access a with mask (MNT_PERM_*; 0 asks only for existence)? 0 or -EACCES. */
 int mnt_perm_check(const struct wire_attr *a, const struct mnt_who *w, int mask);
 

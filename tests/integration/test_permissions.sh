@@ -368,6 +368,12 @@ check_new_owner() {
 }
 
 prepare_tree
+# priv/f was made while priv was still 0755, so the kernel keeps its name for the entry
+# timeout (1 s) and walks through it without asking the mount: a chmod that closes a
+# directory applies to names cached before it once they expire (docs/MOUNTING.md). Names
+# of a directory that is closed when they are looked up are never kept, which is what
+# check_search_and_list tests (root looks priv/f up again there first).
+sleep 1.2
 check_search_and_list
 check_readonly_dir
 check_file_access

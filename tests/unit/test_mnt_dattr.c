@@ -96,6 +96,34 @@ START_TEST(test_mnt_dattr_forget_and_collisions)
 }
 END_TEST
 
+START_TEST(test_mnt_dattr_any_keeps_files_in_its_slots)
+{
+    struct mnt_dattr d;
+    uint64_t left;
+    struct wire_attr f = { .ino = 9, .mode = S_IFREG | 0600, .uid = 7, .ctime_ms = 5 }, got;
+    struct wire_attr dir = dir_attr(10, 5, 2);
+
+    mnt_dattr_init_any(&d, 1000, 3);
+    mnt_dattr_put(&d, &f, 0);
+    mnt_dattr_put(&d, &dir, 0);
+    ck_assert(mnt_dattr_get(&d, 9, 999, &got, &left));
+    ck_assert_uint_eq(got.mode, S_IFREG | 0600);
+    ck_assert_uint_eq(got.uid, 7);
+    ck_assert(!mnt_dattr_get(&d, 9, 1000, &got, &left));
+    /* Three slots: of seven inodes put, a later one evicts an earlier one at the same slot. */
+    for (uint64_t ino = 100; ino < 107; ino++) {
+        struct wire_attr a = { .ino = ino, .mode = S_IFREG | 0644, .ctime_ms = 5 };
+        mnt_dattr_put(&d, &a, 2000);
+    }
+    int kept = 0;
+    for (uint64_t ino = 100; ino < 107; ino++)
+        kept += mnt_dattr_get(&d, ino, 2000, &got, &left);
+    ck_assert_int_le(kept, 3);
+    ck_assert_int_ge(kept, 1);
+    mnt_dattr_fini(&d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mnt_dattr");
@@ -105,6 +133,7 @@ int main(void)
     tcase_add_test(tc, test_mnt_dattr_keeps_only_directories);
     tcase_add_test(tc, test_mnt_dattr_older_answer_does_not_replace_newer);
     tcase_add_test(tc, test_mnt_dattr_forget_and_collisions);
+    tcase_add_test(tc, test_mnt_dattr_any_keeps_files_in_its_slots);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

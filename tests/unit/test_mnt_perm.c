@@ -560,6 +560,20 @@ START_TEST(test_mnt_perm_setattr_nothing_asked_is_allowed)
 }
 END_TEST
 
+/* Names are kept by the kernel only where every class may search (see mnt_perm.h). */
+START_TEST(test_mnt_perm_dir_is_open_needs_every_x)
+{
+    struct wire_attr open = dir_attr(0711), no_other = dir_attr(0750), no_group = dir_attr(0705);
+    struct wire_attr private = dir_attr(0700), sticky_open = dir_attr(01777);
+
+    ck_assert(mnt_perm_dir_is_open(&open));
+    ck_assert(mnt_perm_dir_is_open(&sticky_open));
+    ck_assert(!mnt_perm_dir_is_open(&no_other));
+    ck_assert(!mnt_perm_dir_is_open(&no_group));
+    ck_assert(!mnt_perm_dir_is_open(&private));
+}
+END_TEST
+
 static void add_check_tests(TCase *tc)
 {
     tcase_add_loop_test(tc, test_mnt_perm_check_selects_class, 0,
@@ -597,6 +611,7 @@ static void add_setattr_tests(TCase *tc)
     tcase_add_test(tc, test_mnt_perm_setattr_one_time_now_needs_owner);
     tcase_add_test(tc, test_mnt_perm_setattr_size_needs_write_unless_by_fh);
     tcase_add_test(tc, test_mnt_perm_setattr_nothing_asked_is_allowed);
+    tcase_add_test(tc, test_mnt_perm_dir_is_open_needs_every_x);
 }
 
 int main(void)

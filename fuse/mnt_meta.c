@@ -300,13 +300,30 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t in
     return 0;
 }
 
+/* May req->who make a name in req->parent? If so, the new inode's mode (with its type on the
+ * way in) and group, which a setgid directory decides (mnt_perm_new_owner). */
+static int mnt_meta_new_name(struct mnt_ctx *ctx, const struct mnt_new *req, uint32_t *mode,
+                             uint32_t *gid)
+{
+    struct wire_attr dir;
+    int rc = mnt_meta_perm_attr(ctx, req->parent, &dir);
+
+    if (rc == 0 && !S_ISDIR(dir.mode))
+        rc = -ENOTDIR;
+    if (rc == 0)
+        rc = mnt_perm_check(&dir, req->who, MNT_PERM_W | MNT_PERM_X);
+    if (rc == 0)
+        mnt_perm_new_owner(&dir, req->who, mode, gid);
+    return rc;
+}
+
 int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
                     struct wire_attr *a, struct wire_attr *dir, struct dfs_writer **w)
 {
     struct wire_nn_create c = {.parent = req->parent, .name = wire_str_c(req->name),
                                .mode = S_IFREG | (req->mode & 07777), .uid = req->who->uid,
-                               .gid = req->who->gid, .flags = is_excl ? WIRE_CREATE_EXCL : 0};
-    int rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
+                               .flags = is_excl ? WIRE_CREATE_EXCL : 0};
+    int rc = mnt_meta_new_name(ctx, req, &c.mode, &c.gid);
 
     if (rc < 0)
         return rc;
@@ -345,13 +362,12 @@ int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
 int mnt_meta_mkdir(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_entry_param *e)
 {
     struct wire_nn_mkdir m = {.parent = req->parent, .name = wire_str_c(req->name),
-                              .mode = S_IFDIR | (req->mode & 07777), .uid = req->who->uid,
-                              .gid = req->who->gid};
+                              .mode = S_IFDIR | (req->mode & 07777), .uid = req->who->uid};
     struct wire_attr a, dir;
     int rc = mnt_meta_check_name(req->name);
 
     if (rc == 0)
-        rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
+        rc = mnt_meta_new_name(ctx, req, &m.mode, &m.gid);
     if (rc < 0)
         return rc;
     rc = mnt_meta_errno(dfs_mkdir(ctx->client, &m, &a, &dir));

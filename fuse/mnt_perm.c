@@ -91,6 +91,17 @@ int mnt_perm_check_sticky(const struct wire_attr *dir, const struct wire_attr *e
     return -EPERM;
 }
 
+void mnt_perm_new_owner(const struct wire_attr *dir, const struct mnt_who *w, uint32_t *mode,
+                        uint32_t *gid)
+{
+    *gid = w->gid;
+    if (!(dir->mode & S_ISGID))
+        return;
+    *gid = dir->gid;
+    if (S_ISDIR(*mode))
+        *mode |= S_ISGID;
+}
+
 /* chmod, chown and chgrp by a caller that is not root (setattr_prepare's rules). */
 static int mnt_perm_owner_changes(const struct wire_attr *a, struct wire_nn_setattr *req,
                                   const struct mnt_who *w)

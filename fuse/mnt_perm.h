@@ -59,6 +59,13 @@ bool mnt_perm_sticky_needs_entry(const struct wire_attr *dir, const struct mnt_w
 int mnt_perm_check_sticky(const struct wire_attr *dir, const struct wire_attr *entry,
                           const struct mnt_who *w);
 
+/* The group and mode of a new name in dir made by w (mode includes the S_IFMT type), as the
+ * kernel's inode_init_owner gives them: in a setgid directory the name takes the directory's
+ * group, and a new directory the setgid bit too; elsewhere the creator's group. (The kernel
+ * itself drops a new file's S_ISGID where the creator may not have it, before asking.) */
+void mnt_perm_new_owner(const struct wire_attr *dir, const struct mnt_who *w, uint32_t *mode,
+                        uint32_t *gid);
+
 /* What a setattr asks for besides req->valid's WIRE_SET_* bits. */
 enum {
     MNT_PERM_SET_TIMES_NOW = 1, /* the times set are set to "now" (utimensat(NULL)) */

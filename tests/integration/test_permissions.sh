@@ -365,6 +365,17 @@ check_new_owner() {
     expect_ok as_nobody sh -c 'echo n >pub/nobody-dir/f'
     expect_fail "$EACCES" as_user "$USER_A" "$USER_A" - rm -f pub/nobody-dir/f
     exists pub/nobody-dir/f
+    # In a setgid directory new names take its group, and new directories its setgid bit.
+    mkdir "$IT_MNT/sgid"
+    chown "0:$TEAM" "$IT_MNT/sgid"
+    chmod 2777 "$IT_MNT/sgid"
+    expect_ok as_user "$USER_A" "$USER_A" - touch sgid/f
+    owner_is sgid/f "$USER_A:$TEAM"
+    expect_ok as_user "$USER_A" "$USER_A" - mkdir sgid/d
+    owner_is sgid/d "$USER_A:$TEAM"
+    mode_is sgid/d 2755
+    expect_ok as_user "$USER_A" "$USER_A" - touch sgid/d/g
+    owner_is sgid/d/g "$USER_A:$TEAM"
 }
 
 prepare_tree

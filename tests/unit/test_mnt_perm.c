@@ -574,6 +574,31 @@ START_TEST(test_mnt_perm_dir_is_open_needs_every_x)
 }
 END_TEST
 
+/* A new name's group: the creator's, or in a setgid directory the directory's (and a new
+ * directory there is setgid too), whoever creates it. */
+START_TEST(test_mnt_perm_new_owner_setgid_dir)
+{
+    struct wire_attr plain = dir_attr(0777), sgid = dir_attr(02777);
+    struct mnt_who creator = who(OTHER, XGID, NULL), root = who(0, 0, NULL);
+    uint32_t mode = S_IFREG | 0644, gid = 0;
+
+    mnt_perm_new_owner(&plain, &creator, &mode, &gid);
+    ck_assert_uint_eq(gid, XGID);
+    ck_assert_uint_eq(mode, S_IFREG | 0644);
+    mnt_perm_new_owner(&sgid, &creator, &mode, &gid);
+    ck_assert_uint_eq(gid, sgid.gid);
+    ck_assert_uint_eq(mode, S_IFREG | 0644); /* files do not inherit the bit */
+    mode = S_IFDIR | 0755;
+    mnt_perm_new_owner(&sgid, &root, &mode, &gid);
+    ck_assert_uint_eq(gid, sgid.gid);
+    ck_assert_uint_eq(mode, S_IFDIR | 02755);
+    mode = S_IFDIR | 0755;
+    mnt_perm_new_owner(&plain, &root, &mode, &gid);
+    ck_assert_uint_eq(gid, 0);
+    ck_assert_uint_eq(mode, S_IFDIR | 0755);
+}
+END_TEST
+
 static void add_check_tests(TCase *tc)
 {
     tcase_add_loop_test(tc, test_mnt_perm_check_selects_class, 0,
@@ -612,6 +637,7 @@ static void add_setattr_tests(TCase *tc)
     tcase_add_test(tc, test_mnt_perm_setattr_size_needs_write_unless_by_fh);
     tcase_add_test(tc, test_mnt_perm_setattr_nothing_asked_is_allowed);
     tcase_add_test(tc, test_mnt_perm_dir_is_open_needs_every_x);
+    tcase_add_test(tc, test_mnt_perm_new_owner_setgid_dir);
 }
 
 int main(void)

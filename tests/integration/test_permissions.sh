@@ -19,8 +19,12 @@ USER_A=4001
 USER_B=4002
 TEAM=4242
 
+# DFS_IT_MOUNT_OPTS: FUSE options for the mount. meson runs this test twice: as dfs-fuse
+# mounts by default (it checks permissions itself), and with default_permissions (the kernel
+# checks them too), where every answer must be the same.
 it_init 1
-it_up --set dfs.replication=1
+it_up --set dfs.replication=1 --mount-opts "${DFS_IT_MOUNT_OPTS:-}"
+log "mount options: $(awk -v m="$IT_MNT" '$2 == m { print $4 }' /proc/mounts)"
 # mktemp made the temp dir 0700: other users must be able to reach the mount point inside it.
 chmod 0711 "$IT_TMP"
 

@@ -53,8 +53,10 @@ uint64_t mnt_meta_mono_ms(void)
 
 void mnt_meta_dir_changed(struct mnt_ctx *ctx, const struct wire_attr *dir)
 {
-    mnt_dattr_put(&ctx->dattr, dir, mnt_meta_mono_ms());
-    mnt_meta_seen(ctx, dir);
+    uint64_t now_ms = mnt_meta_mono_ms();
+
+    mnt_dattr_put(&ctx->dattr, dir, now_ms);
+    mnt_dattr_put(&ctx->pattr, dir, now_ms);
 }
 
 void mnt_meta_seen(struct mnt_ctx *ctx, const struct wire_attr *a)
@@ -74,8 +76,7 @@ static void mnt_meta_entry_changed(struct mnt_ctx *ctx, uint64_t parent, const c
         mnt_dnames_forget(&ctx->dnames, parent);
         return;
     }
-    mnt_dattr_put(&ctx->dattr, dir, now_ms);
-    mnt_dattr_put(&ctx->pattr, dir, now_ms);
+    mnt_meta_dir_changed(ctx, dir);
     if (is_added)
         mnt_dnames_added(&ctx->dnames, dir, name, now_ms);
     else
@@ -115,14 +116,6 @@ int mnt_meta_may(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino, i
         return 0;
     rc = mnt_meta_perm_attr(ctx, ino, &a);
     return rc < 0 ? rc : mnt_perm_check(&a, who, mask);
-}
-
-/* mnt_meta_may for a directory (the parent of a lookup or a new name): root may do anything
- * there, so its checks need no attributes at all. */
-static int mnt_meta_may_in_dir(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t dir,
-                               int mask)
-{
-    return mnt_perm_is_root(who) ? 0 : mnt_meta_may(ctx, who, dir, mask);
 }
 
 int mnt_meta_access(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t ino, int mask)
@@ -286,11 +279,11 @@ int mnt_meta_setattr(struct mnt_ctx *ctx, const struct mnt_who *who, uint64_t in
     } else if (req.valid != 0) {
         rc = mnt_meta_errno(dfs_setattr(ctx->client, &req, &a));
         if (rc == 0 && S_ISDIR(a.mode))
-            mnt_meta_dir_changed(ctx, &a);
-        if (rc == 0) {
+            mnt_meta_dir_changed(ctx, &a); /* kept for permission checks too */
+        else if (rc == 0)
             mnt_meta_seen(ctx, &a);
+        if (rc == 0)
             mnt_meta_adjust(ctx, &a);
-        }
     } else {
         rc = mnt_meta_attr(ctx, ino, &a);
     }
@@ -326,7 +319,9 @@ int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
     int rc = mnt_meta_new_name(ctx, req, &c.mode, &c.gid);
 
     if (rc < 0)
-        return rc;
+        return rc; /* first, as the kernel refuses any name where none may be made */
+    if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
+        return -EPERM; /* no devices, fifos or sockets in dfs */
     rc = mnt_meta_errno(dfs_create(ctx->client, &c, a, dir, w));
     mnt_meta_entry_changed(ctx, req->parent, req->name, true, rc, dir);
     if (rc == 0)
@@ -342,13 +337,6 @@ int mnt_meta_mknod(struct mnt_ctx *ctx, const struct mnt_new *req, struct fuse_e
 
     if (rc < 0)
         return rc;
-    /* The directory first, as the kernel refuses any name where none may be made (the create
-     * below checks again: one look at the kept attributes). */
-    rc = mnt_meta_may_in_dir(ctx, req->who, req->parent, MNT_PERM_W | MNT_PERM_X);
-    if (rc < 0)
-        return rc;
-    if ((req->mode & S_IFMT) != S_IFREG && (req->mode & S_IFMT) != 0)
-        return -EPERM; /* no devices, fifos or sockets in dfs */
     rc = mnt_meta_create(ctx, req, 1, &a, &dir, &w);
     if (rc < 0)
         return rc;

@@ -41,8 +41,9 @@ struct mnt_rename {
 int mnt_meta_errno(int rc);
 /* -ENAMETOOLONG for a name longer than WIRE_NAME_MAX, -EINVAL for an empty one. */
 int mnt_meta_check_name(const char *name);
-/* NN_CREATE of req's name as a regular file (EXCL if is_excl); keeps the directory's new
- * attributes. 0 or a negative errno. */
+/* NN_CREATE of req's name as a regular file (EXCL if is_excl), once req->who may make a name
+ * in the directory; any other kind in req->mode is -EPERM. Keeps the directory's new
+ * attributes, which *dir gets. 0 or a negative errno. */
 int mnt_meta_create(struct mnt_ctx *ctx, const struct mnt_new *req, int is_excl,
                     struct wire_attr *a, struct wire_attr *dir, struct dfs_writer **w);
 /* The entry of a name of directory dir for the kernel: attributes a for the attribute timeout,

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "check_run.h"
+#include "test_rng.h"
 #include "err.h"
 #include "nn_journal.h"
 #include "nn_ns.h"
@@ -142,20 +143,12 @@ static void assert_reopen_equals(const struct nn_ns *live, uint64_t want_replaye
     nn_journal_close(&j);
 }
 
-/* xorshift64*: the tests' only randomness, from a fixed seed. */
+/* The tests' randomness (test_rng.h), seeded by each test. */
 static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1DULL;
-}
 
 static uint64_t rng_below(uint64_t n)
 {
-    return rng() % n;
+    return test_rng_below(&rng_state, n);
 }
 
 static const char *const names[] = { "a", "b", "c", "d", "e", "f", "g", "h" };

@@ -2,18 +2,25 @@
  * are encoded with the wire encoders and framed, replies are checked header first (type,
  * req_id, status, body checksum) and then decoded. Covers the handshake rules, the full
  * write/read/delete flow between a client and three datanodes, placement failures, readdir
- * paging, the cluster report, and liveness driven by st.now_ms. No journal (st.journal NULL),
- * no sockets, no clock. */
+ * paging, the cluster report, and liveness driven by st.now_ms. No sockets, no clock; no
+ * journal (st.journal NULL) but in the fuzz: seeded sequences of every request kind from two
+ * clients and three datanodes, a quarter of them mangled, against a namespace kept in a real
+ * edit log, must keep the namespace and block map valid, answer every request with a
+ * well-formed reply, and leave a log whose replay equals the live namespace. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "check_run.h"
+#include "test_rng.h"
 #include "err.h"
+#include "nn_journal.h"
+#include "nn_ns_image.h"
 #include "nn_rpc.h"
 #include "wire.h"
 
@@ -33,18 +40,23 @@ struct reply {
 static struct nn_state st;
 static uint64_t next_req_id = 1;
 
-static void setup(void)
+/* Everything of st but the namespace and the journal. */
+static void state_init_around_ns(void)
 {
-    memset(&st, 0, sizeof(st));
-    nn_ns_init(&st.ns, T0);
     nn_blocks_init(&st.blocks, &st.ns);
     nn_dns_init(&st.dns, DEAD_MS);
-    st.journal = NULL;
     st.now_ms = T0;
     st.cluster_id = cluster;
     st.block_size = BS;
     st.replication = 3;
     st.heartbeat_ms = 3000;
+}
+
+static void setup(void)
+{
+    memset(&st, 0, sizeof(st));
+    nn_ns_init(&st.ns, T0);
+    state_init_around_ns();
 }
 
 static void teardown(void)
@@ -1112,6 +1124,320 @@ START_TEST(test_nn_rpc_heartbeat_hands_out_at_most_1024_deletes)
 }
 END_TEST
 
+/* ---- adversarial sequences: every request kind, valid and mangled, against a real log ---- */
+
+/* The fuzz fixture keeps its namespace in a journal in its own directory, so that what the
+ * namenode acknowledged can be replayed at the end. */
+static char fuzz_dir[64];
+static struct nn_journal fuzz_journal;
+
+static void fuzz_setup(void)
+{
+    uint64_t replayed;
+
+    memset(&st, 0, sizeof(st));
+    snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/nn_rpc_fuzz.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(fuzz_dir));
+    ck_assert_int_eq(nn_journal_open(&fuzz_journal, fuzz_dir, &st.ns, T0, &replayed), 0);
+    state_init_around_ns();
+    st.journal = &fuzz_journal;
+}
+
+static void fuzz_teardown(void)
+{
+    static const char *const files[] = { "image", "image.tmp", "edits", "lock" };
+    char path[128];
+
+    teardown();
+    nn_journal_close(&fuzz_journal);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", fuzz_dir, files[i]);
+        unlink(path);
+    }
+    ck_assert_int_eq(rmdir(fuzz_dir), 0);
+}
+
+/* The fuzz's state: its seeded randomness (test_rng.h) and what it learned. */
+struct fuzz {
+    uint64_t rng;
+    uint64_t inos[64]; /* inodes the namenode handed out or answered, most recent wins */
+    struct wire_blk blks[64];
+    uint32_t blk_n, ino_n;
+    uint64_t steps, ok, mangled;
+};
+
+static uint64_t fz_rng(struct fuzz *z)
+{
+    return test_rng_next(&z->rng);
+}
+
+static uint64_t fz_below(struct fuzz *z, uint64_t n)
+{
+    return test_rng_below(&z->rng, n);
+}
+
+/* Mostly a value the namenode gave out, sometimes an edge of the field's range. */
+static uint64_t fz_u64(struct fuzz *z, const uint64_t *known, uint32_t n)
+{
+    static const uint64_t edges[] = { 0, 1, 2, UINT32_MAX, UINT64_MAX, UINT64_MAX / 2 + 1 };
+
+    if (n && fz_below(z, 4) != 0)
+        return known[fz_below(z, n)];
+    return edges[fz_below(z, sizeof(edges) / sizeof(edges[0]))];
+}
+
+static uint64_t fz_ino(struct fuzz *z)
+{
+    return fz_below(z, 5) == 0 ? NN_ROOT_INO : fz_u64(z, z->inos, z->ino_n);
+}
+
+static struct wire_blk fz_blk(struct fuzz *z)
+{
+    if (z->blk_n && fz_below(z, 4) != 0) {
+        struct wire_blk b = z->blks[fz_below(z, z->blk_n)];
+        b.gen += fz_below(z, 8) == 0; /* now and then a stale or future generation */
+        return b;
+    }
+    return (struct wire_blk){ fz_below(z, 3), fz_below(z, 3) };
+}
+
+static uint64_t fz_len(struct fuzz *z)
+{
+    static const uint64_t lens[] = { 0, 1, 4096, BS - 1, BS, BS + 1, UINT64_MAX };
+
+    return fz_below(z, 2) ? fz_below(z, BS + 1) : lens[fz_below(z, sizeof(lens) / sizeof(lens[0]))];
+}
+
+/* Names the wire layer must take and names it must refuse ("", ".", "..", a slash). */
+static struct wire_str fz_name(struct fuzz *z)
+{
+    static const char *const names[] = { "a", "b", "c", "dir", "x.y", "a", "b", "", ".", "..",
+                                          "a/b" };
+
+    return wire_str_c(names[fz_below(z, sizeof(names) / sizeof(names[0]))]);
+}
+
+static void fz_remember_ino(struct fuzz *z, uint64_t ino)
+{
+    z->inos[z->ino_n < 64 ? z->ino_n++ : fz_below(z, 64)] = ino;
+}
+
+static void fz_remember_blk(struct fuzz *z, struct wire_blk b)
+{
+    z->blks[z->blk_n < 64 ? z->blk_n++ : fz_below(z, 64)] = b;
+}
+
+static void fz_body_namespace(struct fuzz *z, uint16_t type, struct buf *b)
+{
+    switch (type) {
+    case WIRE_NN_LOOKUP: case WIRE_NN_UNLINK: case WIRE_NN_RMDIR:
+        wire_nn_name_encode(b, &(struct wire_nn_name){ fz_ino(z), fz_name(z) });
+        break;
+    case WIRE_NN_GETATTR:
+        wire_nn_ino_encode(b, &(struct wire_nn_ino){ fz_ino(z) });
+        break;
+    case WIRE_NN_SETATTR:
+        wire_nn_setattr_encode(b, &(struct wire_nn_setattr){
+            .ino = fz_ino(z), .valid = (uint32_t)fz_below(z, 64), .mode = (uint32_t)fz_rng(z),
+            .uid = (uint32_t)fz_below(z, 3), .gid = (uint32_t)fz_below(z, 3), .size = fz_len(z),
+            .atime_ms = fz_rng(z), .mtime_ms = fz_below(z, 2) ? st.now_ms : fz_rng(z) });
+        break;
+    case WIRE_NN_MKDIR:
+        wire_nn_mkdir_encode(b, &(struct wire_nn_mkdir){ fz_ino(z), fz_name(z),
+                                                          (uint32_t)fz_rng(z), 0, 0 });
+        break;
+    case WIRE_NN_CREATE:
+        wire_nn_create_encode(b, &(struct wire_nn_create){
+            .parent = fz_ino(z), .name = fz_name(z), .mode = (uint32_t)fz_rng(z),
+            .block_size = fz_below(z, 2) ? 0 : fz_len(z),
+            .replication = (uint16_t)fz_below(z, 12), .flags = (uint8_t)fz_below(z, 8) });
+        break;
+    case WIRE_NN_OPEN:
+        wire_nn_open_encode(b, &(struct wire_nn_open){ fz_ino(z), (uint32_t)fz_below(z, 16) });
+        break;
+    case WIRE_NN_RENAME:
+        wire_nn_rename_encode(b, &(struct wire_nn_rename){ fz_ino(z), fz_name(z), fz_ino(z),
+                                                            fz_name(z), (uint32_t)fz_below(z, 4) });
+        break;
+    case WIRE_NN_READDIR:
+        wire_nn_readdir_encode(b, &(struct wire_nn_readdir){ fz_ino(z), fz_name(z),
+                                                              (uint32_t)fz_u64(z, NULL, 0) });
+        break;
+    }
+}
+
+/* Half the time the file's real last block (or none), so that writes get past the first
+ * checks and grow files block by block; else whatever fz_blk() makes up. */
+static struct wire_blk fz_prev(struct fuzz *z, uint64_t ino)
+{
+    const struct nn_inode *in = nn_ns_get(&st.ns, ino);
+    uint32_t n = in ? nn_inode_blk_count(in) : 0;
+
+    if (fz_below(z, 2))
+        return fz_blk(z);
+    if (n == 0)
+        return (struct wire_blk){ 0, 0 };
+    struct nn_blkref last = nn_inode_blk(in, n - 1);
+    return (struct wire_blk){ last.id, last.gen };
+}
+
+static void fz_body_blocks(struct fuzz *z, uint16_t type, struct buf *b)
+{
+    uint64_t ino = fz_ino(z);
+
+    switch (type) {
+    case WIRE_NN_ADD_BLOCK:
+        wire_nn_add_block_encode(b, &(struct wire_nn_add_block){ ino, fz_prev(z, ino), fz_len(z) });
+        break;
+    case WIRE_NN_COMPLETE:
+        wire_nn_complete_encode(b, &(struct wire_nn_complete){ ino, fz_prev(z, ino), fz_len(z) });
+        break;
+    case WIRE_NN_GET_BLOCKS:
+        wire_nn_get_blocks_encode(b, &(struct wire_nn_get_blocks){ fz_ino(z), fz_len(z),
+                                                                    fz_len(z) });
+        break;
+    case WIRE_DN_HEARTBEAT:
+        wire_dn_heartbeat_encode(b, &(struct wire_dn_heartbeat){ 1000000, fz_len(z), 1000, 1 });
+        break;
+    case WIRE_DN_BLOCK_REPORT: case WIRE_DN_BLOCK_RECEIVED: case WIRE_DN_BLOCK_DELETED:
+        wire_dn_blocks_begin(b, (uint8_t)fz_below(z, 4));
+        for (uint64_t i = fz_below(z, 5); i > 0; i--)
+            wire_dn_blocks_put(b, 0, &(struct wire_blk_len){ fz_blk(z), fz_len(z) });
+        break;
+    }
+}
+
+/* Flips bits, cuts, or appends garbage: the decoders must refuse or bound what they take. */
+static void fz_mangle(struct fuzz *z, struct buf *b)
+{
+    switch (fz_below(z, 3)) {
+    case 0:
+        for (uint64_t i = 1 + fz_below(z, 3); b->len && i > 0; i--)
+            b->data[fz_below(z, b->len)] ^= (uint8_t)(1u << fz_below(z, 8));
+        break;
+    case 1:
+        b->len = fz_below(z, b->len + 1);
+        break;
+    default:
+        for (uint64_t i = 1 + fz_below(z, 16); i > 0; i--)
+            buf_put_u8(b, (uint8_t)fz_rng(z));
+    }
+}
+
+/* Learns inodes and blocks from a successful reply, so later requests hit real ones. */
+static void fz_learn(struct fuzz *z, uint16_t type, const struct reply *r)
+{
+    struct wire_nn_entry_ok e;
+    struct wire_attr a;
+    struct wire_nn_add_block_ok ab;
+
+    if ((type == WIRE_NN_CREATE || type == WIRE_NN_MKDIR) &&
+        wire_nn_entry_ok_decode(r->body, r->hdr.body_len, &e) == 0)
+        fz_remember_ino(z, e.attr.ino);
+    else if (type == WIRE_NN_LOOKUP && wire_attr_decode(r->body, r->hdr.body_len, &a) == 0)
+        fz_remember_ino(z, a.ino);
+    else if (type == WIRE_NN_ADD_BLOCK &&
+             wire_nn_add_block_ok_decode(r->body, r->hdr.body_len, &ab) == 0)
+        fz_remember_blk(z, ab.blk);
+}
+
+static const uint16_t fz_client_types[] = {
+    WIRE_NN_LOOKUP, WIRE_NN_GETATTR, WIRE_NN_SETATTR, WIRE_NN_MKDIR, WIRE_NN_CREATE,
+    WIRE_NN_CREATE, WIRE_NN_OPEN, WIRE_NN_UNLINK, WIRE_NN_RMDIR, WIRE_NN_RENAME,
+    WIRE_NN_READDIR, WIRE_NN_STATFS, WIRE_NN_ADD_BLOCK, WIRE_NN_ADD_BLOCK, WIRE_NN_COMPLETE,
+    WIRE_NN_COMPLETE, WIRE_NN_GET_BLOCKS, WIRE_NN_REPORT,
+};
+enum { FZ_CLIENT_TYPES = sizeof(fz_client_types) / sizeof(fz_client_types[0]) };
+static const uint16_t fz_dn_types[] = { WIRE_DN_HEARTBEAT, WIRE_DN_BLOCK_REPORT,
+                                        WIRE_DN_BLOCK_RECEIVED, WIRE_DN_BLOCK_DELETED };
+
+/* One request from one of the sessions: sessions 0-1 are clients, 2-4 datanodes. A request
+ * of the other role, or now and then of a type nobody handles, is sent too. */
+static void fz_step(struct fuzz *z, struct nn_session *sess)
+{
+    uint32_t pick = (uint32_t)fz_below(z, 8);
+    uint32_t who = pick < 4 ? 0 : pick - 3; /* session 0 half the time: it holds most leases */
+    int as_dn = who >= 2 ? fz_below(z, 8) != 0 : fz_below(z, 16) == 0;
+    uint16_t type = as_dn ? fz_dn_types[fz_below(z, 4)]
+                          : fz_client_types[fz_below(z, FZ_CLIENT_TYPES)];
+    struct buf b;
+    struct reply r;
+
+    if (fz_below(z, 500) == 0)
+        type = (uint16_t)(WIRE_DN_SYNC_OK + 1 + fz_below(z, 100));
+    buf_init(&b);
+    fz_body_namespace(z, type, &b);
+    fz_body_blocks(z, type, &b);
+    if (fz_below(z, 4) == 0) {
+        fz_mangle(z, &b);
+        z->mangled++;
+    }
+    /* Mostly the same second; now and then long enough for a silent datanode to die. */
+    st.now_ms += fz_below(z, 1000) == 0 ? DEAD_MS : fz_below(z, 16) == 0 ? fz_below(z, 2000) : 1;
+    call(&sess[who], type, &b, &r);
+    buf_fini(&b);
+    if (r.hdr.status == 0) {
+        z->ok++;
+        fz_learn(z, type, &r);
+    }
+    if (r.rc < 0 && who >= 2) /* a fatal request closed the connection: the peer comes back */
+        datanode(&sess[who], (int)who - 2);
+    else if (r.rc < 0)
+        client(&sess[who], "fz");
+    reply_fini(&r);
+    nn_blocks_assert_valid(&st.blocks);
+    if (fz_below(z, 3) == 0) /* the server's group commit, after one or more requests */
+        ck_assert_int_eq(nn_journal_sync(st.journal), 0);
+}
+
+/* Replays the log into a fresh namespace: it must equal the live one byte for byte, and its
+ * blocks must rebuild a block map (no block claimed twice). */
+static void fz_assert_replay_equals_live(void)
+{
+    struct nn_journal j2;
+    struct nn_state st2;
+    struct buf live, replayed_img;
+    uint64_t replayed;
+
+    ck_assert_int_eq(nn_journal_sync(st.journal), 0);
+    nn_journal_close(&fuzz_journal);
+    memset(&st2, 0, sizeof(st2));
+    ck_assert_int_eq(nn_journal_open(&j2, fuzz_dir, &st2.ns, T0, &replayed), 0);
+    buf_init(&live);
+    buf_init(&replayed_img);
+    nn_ns_image_encode(&st.ns, &live);
+    nn_ns_image_encode(&st2.ns, &replayed_img);
+    ck_assert_uint_eq(live.len, replayed_img.len);
+    ck_assert_int_eq(memcmp(live.data, replayed_img.data, live.len), 0);
+    nn_blocks_init(&st2.blocks, &st2.ns);
+    ck_assert_int_eq(nn_state_rebuild_blocks(&st2), 0);
+    nn_blocks_fini(&st2.blocks);
+    nn_ns_fini(&st2.ns);
+    buf_fini(&live);
+    buf_fini(&replayed_img);
+    fuzz_journal = j2; /* the teardown closes it */
+}
+
+START_TEST(test_nn_rpc_random_and_mangled_requests_keep_state_valid_and_durable)
+{
+    struct fuzz z = { .rng = 0x9E3779B97F4A7C15ULL + (uint64_t)_i };
+    struct nn_session sess[5];
+
+    client(&sess[0], "fz-c1");
+    client(&sess[1], "fz-c2");
+    for (int i = 0; i < 3; i++)
+        datanode(&sess[2 + i], i);
+    for (z.steps = 0; z.steps < 6000; z.steps++)
+        fz_step(&z, sess);
+    /* Enough of the sequence must have succeeded for it to have reached the deep paths. */
+    ck_assert_uint_gt(z.ok, z.steps / 5);
+    ck_assert_uint_gt(z.ino_n, 8);
+    ck_assert_uint_gt(z.blk_n, 8);
+    ck_assert_uint_gt(st.ns.blk_count, 0);
+    fz_assert_replay_equals_live();
+}
+END_TEST
+
 static Suite *nn_rpc_suite(void)
 {
     Suite *s = suite_create("nn_rpc");
@@ -1146,6 +1472,12 @@ static Suite *nn_rpc_suite(void)
     tcase_add_test(tc, test_nn_rpc_readdir_of_file_or_missing_is_error);
     tcase_add_test(tc, test_nn_rpc_namespace_requests_map_errors);
     tcase_add_test(tc, test_nn_rpc_report_has_a_row_per_datanode);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("fuzz");
+    tcase_add_checked_fixture(tc, fuzz_setup, fuzz_teardown);
+    tcase_add_loop_test(tc, test_nn_rpc_random_and_mangled_requests_keep_state_valid_and_durable,
+                        0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,14 +1,18 @@
 /* Unit tests for common/wire: every message codec round-trips, every truncated prefix and a
- * trailing byte are rejected, the frame header matches golden bytes and rejects bad magic,
- * checksums, versions and oversize bodies, and names are validated. Pure: no I/O. */
+ * trailing byte are rejected, seeded mutants of every message decode to 0 or -ERR_PROTO (and,
+ * when accepted, walk their lists and re-encode to the same bytes), the frame header matches
+ * golden bytes and rejects bad magic, checksums, versions and oversize bodies, and names are
+ * validated. Pure: no I/O. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "check_run.h"
+#include "test_rng.h"
 #include "csum.h"
 #include "err.h"
 #include "wire.h"
@@ -87,11 +91,17 @@ static void assert_addrs(const struct wire_dn_addr *addrs, uint32_t count)
 
 typedef void enc_fn(struct buf *b);
 typedef int dec_fn(const void *p, size_t n, int verify);
+/* Decodes p and appends the re-encoding of what it decoded to out; returns the decoder's rc. */
+typedef int recode_fn(const void *p, size_t n, struct buf *out);
 
 struct codec {
     const char *name;
     enc_fn *enc;
     dec_fn *dec;
+    /* List messages: walks every entry with wire_*_next() (checking each) and re-encodes them
+     * with _begin/_put. NULL for the others, which have reenc instead. */
+    recode_fn *walk;
+    recode_fn *reenc;
 };
 
 static void enc_hello(struct buf *b)
@@ -125,6 +135,43 @@ static int dec_attr(const void *p, size_t n, int verify)
     int rc = wire_attr_decode(p, n, &m);
     if (rc == 0 && verify)
         assert_attr_eq(&m, &sample_attr);
+    return rc;
+}
+
+/* The parent differs from the new inode in every field, so swapping the two shows. */
+static struct wire_attr sample_parent(void)
+{
+    struct wire_attr a = sample_attr;
+    a.ino = 1;
+    a.mode = 040755;
+    a.nlink = 7;
+    a.uid = 11;
+    a.gid = 12;
+    a.size = 4096;
+    a.atime_ms += 10;
+    a.mtime_ms += 20;
+    a.ctime_ms += 30;
+    a.block_size = 0;
+    a.replication = 0;
+    a.is_open = 0;
+    a.change = 41;
+    return a;
+}
+
+static void enc_nn_entry_ok(struct buf *b)
+{
+    struct wire_nn_entry_ok m = { .attr = sample_attr, .parent = sample_parent() };
+    wire_nn_entry_ok_encode(b, &m);
+}
+static int dec_nn_entry_ok(const void *p, size_t n, int verify)
+{
+    struct wire_nn_entry_ok m;
+    int rc = wire_nn_entry_ok_decode(p, n, &m);
+    if (rc == 0 && verify) {
+        struct wire_attr want = sample_parent();
+        assert_attr_eq(&m.attr, &sample_attr);
+        assert_attr_eq(&m.parent, &want);
+    }
     return rc;
 }
 
@@ -759,19 +806,248 @@ static int dec_dn_blocks(const void *p, size_t n, int verify)
     return rc;
 }
 
-#define CODEC(name) { #name, enc_##name, dec_##name }
+/* ---- for the mutation fuzz: re-encoders and list walks ---- */
+
+/* The mutant being decoded, so that a failure deep in a walk can name it. */
+static struct {
+    const char *codec;
+    unsigned idx;
+    const uint8_t *body;
+    size_t n;
+} fuzz_at;
+
+enum { FUZZ_CAP = 1024 }; /* mutant bytes; the hex of a full one still fits a check message */
+
+static void fuzz_fail(const char *what, int line)
+{
+    char hex[2 * FUZZ_CAP + 1] = "";
+    for (size_t i = 0; i < fuzz_at.n && i < FUZZ_CAP; i++)
+        snprintf(hex + 2 * i, 3, "%02x", fuzz_at.body[i]);
+    ck_abort_msg("line %d: %s: %s mutant %u (%zu bytes): %s", line, what, fuzz_at.codec,
+                 fuzz_at.idx, fuzz_at.n, hex);
+}
+
+/* ck_assert records every check that passes (a write to the parent in fork mode); the fuzz
+ * makes hundreds of thousands, so it calls into check only on a failure. */
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fuzz_fail(#cond, __LINE__);                                                            \
+    } while (0)
+
+/* Decoded strings borrow from the body: one that points outside it is a decoder bug even
+ * when the bytes it points at happen to be readable. */
+static void check_in_body(struct wire_str s, uint32_t max, const void *body, size_t n)
+{
+    uintptr_t lo = (uintptr_t)body, at = (uintptr_t)s.p;
+    FUZZ_CHECK(s.len <= max);
+    FUZZ_CHECK(s.len == 0 || (at >= lo && at - lo <= n && s.len <= n - (at - lo)));
+}
+
+static void check_name(struct wire_str s, const void *body, size_t n)
+{
+    check_in_body(s, WIRE_NAME_MAX, body, n);
+    FUZZ_CHECK(s.len > 0);
+    FUZZ_CHECK(!memchr(s.p, '/', s.len) && !memchr(s.p, '\0', s.len));
+}
+
+static void check_addr(const struct wire_dn_addr *a, const void *body, size_t n)
+{
+    check_in_body(a->node_id, WIRE_ID_MAX, body, n);
+    check_in_body(a->host, WIRE_HOST_MAX, body, n);
+    FUZZ_CHECK(a->host.len > 0 && a->port != 0);
+}
+
+/* Every message without a list re-encodes with its plain encoder, since each field is decoded
+ * as written and the struct holds all a message carries; list messages re-encode in their
+ * walks below, with _begin/_put, as a list has no one-call encoder. */
+#define REENC(name)                                                                                \
+    static int reenc_##name(const void *p, size_t n, struct buf *out)                              \
+    {                                                                                              \
+        struct wire_##name m;                                                                      \
+        int rc = wire_##name##_decode(p, n, &m);                                                   \
+        if (rc == 0)                                                                               \
+            wire_##name##_encode(out, &m);                                                         \
+        return rc;                                                                                 \
+    }
+REENC(hello)
+REENC(attr)
+REENC(nn_ino)
+REENC(nn_name)
+REENC(nn_setattr)
+REENC(nn_mkdir)
+REENC(nn_create)
+REENC(nn_open)
+REENC(nn_rename)
+REENC(nn_entry_ok)
+REENC(nn_readdir)
+REENC(nn_statfs_ok)
+REENC(nn_add_block)
+REENC(nn_add_block_ok)
+REENC(nn_complete)
+REENC(nn_get_blocks)
+REENC(dn_register)
+REENC(dn_register_ok)
+REENC(dn_heartbeat)
+REENC(dn_write_open)
+REENC(dn_write_pkt)
+REENC(dn_write_ack)
+REENC(dn_read)
+REENC(dn_read_data)
+REENC(dn_sync)
+#undef REENC
+
+/* Where the entries of the last list walked start and end: mut_reshape() rebuilds a list
+ * from them with another count, which random bytes almost never produce together with the
+ * entries to match. */
+enum { SHAPE_ENTRIES = 8 };
+struct shape {
+    size_t count_at;
+    size_t bound[SHAPE_ENTRIES + 1];
+    unsigned entries;
+};
+static struct shape walked;
+
+static void shape_begin(const struct cur *entries)
+{
+    walked.count_at = entries->off - 4; /* every list's u32 count comes just before it */
+    walked.bound[0] = entries->off;
+    walked.entries = 0;
+}
+
+static void shape_entry(const struct cur *entries)
+{
+    if (walked.entries < SHAPE_ENTRIES)
+        walked.bound[++walked.entries] = entries->off;
+}
+
+/* After count entries the walk must stand exactly at the end of the body: the decoder
+ * validated the same bytes _next() reads. */
+static void check_walked(const struct cur *entries)
+{
+    FUZZ_CHECK(cur_finish(entries) == 0);
+}
+
+static int walk_nn_readdir_ok(const void *p, size_t n, struct buf *out)
+{
+    struct wire_nn_readdir_ok m;
+    int rc = wire_nn_readdir_ok_decode(p, n, &m);
+    if (rc)
+        return rc;
+    FUZZ_CHECK(m.count <= WIRE_READDIR_MAX);
+    size_t start = out->len;
+    wire_nn_readdir_ok_begin(out, m.is_eof);
+    shape_begin(&m.entries);
+    for (uint32_t i = 0; i < m.count; i++) {
+        struct wire_nn_dirent e;
+        wire_nn_readdir_ok_next(&m, &e);
+        shape_entry(&m.entries);
+        check_name(e.name, p, n);
+        wire_nn_readdir_ok_put(out, start, &e);
+    }
+    check_walked(&m.entries);
+    return 0;
+}
+
+static int walk_nn_get_blocks_ok(const void *p, size_t n, struct buf *out)
+{
+    struct wire_nn_get_blocks_ok m;
+    int rc = wire_nn_get_blocks_ok_decode(p, n, &m);
+    if (rc)
+        return rc;
+    FUZZ_CHECK(m.count <= WIRE_LOCATED_MAX);
+    size_t start = out->len;
+    wire_nn_get_blocks_ok_begin(out, m.file_size);
+    shape_begin(&m.entries);
+    for (uint32_t i = 0; i < m.count; i++) {
+        struct wire_located_blk e;
+        wire_nn_get_blocks_ok_next(&m, &e);
+        shape_entry(&m.entries);
+        FUZZ_CHECK(e.loc_count <= WIRE_TARGETS_MAX);
+        for (uint32_t j = 0; j < e.loc_count; j++)
+            check_addr(&e.locs[j], p, n);
+        wire_nn_get_blocks_ok_put(out, start, &e);
+    }
+    check_walked(&m.entries);
+    return 0;
+}
+
+static int walk_nn_report_ok(const void *p, size_t n, struct buf *out)
+{
+    struct wire_nn_report_ok m;
+    int rc = wire_nn_report_ok_decode(p, n, &m);
+    if (rc)
+        return rc;
+    FUZZ_CHECK(m.count <= WIRE_DN_ROWS_MAX);
+    size_t start = out->len;
+    wire_nn_report_ok_begin(out, &m);
+    shape_begin(&m.rows);
+    for (uint32_t i = 0; i < m.count; i++) {
+        struct wire_dn_row e;
+        wire_nn_report_ok_next(&m, &e);
+        shape_entry(&m.rows);
+        check_addr(&e.addr, p, n);
+        wire_nn_report_ok_put(out, start, &e);
+    }
+    check_walked(&m.rows);
+    return 0;
+}
+
+static int walk_dn_heartbeat_ok(const void *p, size_t n, struct buf *out)
+{
+    struct wire_dn_heartbeat_ok m;
+    int rc = wire_dn_heartbeat_ok_decode(p, n, &m);
+    if (rc)
+        return rc;
+    FUZZ_CHECK(m.count <= WIRE_CMDS_MAX);
+    size_t start = out->len;
+    wire_dn_heartbeat_ok_begin(out);
+    shape_begin(&m.cmds);
+    for (uint32_t i = 0; i < m.count; i++) {
+        struct wire_dn_cmd e;
+        wire_dn_heartbeat_ok_next(&m, &e);
+        shape_entry(&m.cmds);
+        wire_dn_heartbeat_ok_put(out, start, &e);
+    }
+    check_walked(&m.cmds);
+    return 0;
+}
+
+static int walk_dn_blocks(const void *p, size_t n, struct buf *out)
+{
+    struct wire_dn_blocks m;
+    int rc = wire_dn_blocks_decode(p, n, &m);
+    if (rc)
+        return rc;
+    FUZZ_CHECK(m.count <= WIRE_BLOCKS_MAX);
+    size_t start = out->len;
+    wire_dn_blocks_begin(out, m.flags);
+    shape_begin(&m.entries);
+    for (uint32_t i = 0; i < m.count; i++) {
+        struct wire_blk_len e;
+        wire_dn_blocks_next(&m, &e);
+        shape_entry(&m.entries);
+        wire_dn_blocks_put(out, start, &e);
+    }
+    check_walked(&m.entries);
+    return 0;
+}
+
+#define CODEC(name) { #name, enc_##name, dec_##name, NULL, reenc_##name }
+#define LIST_CODEC(name) { #name, enc_##name, dec_##name, walk_##name, NULL }
 static const struct codec codecs[] = {
     CODEC(hello),           CODEC(attr),          CODEC(nn_ino),
     CODEC(nn_name),         CODEC(nn_setattr),    CODEC(nn_mkdir),
     CODEC(nn_create),       CODEC(nn_open),       CODEC(nn_rename),
-    CODEC(nn_readdir),      CODEC(nn_statfs_ok),  CODEC(nn_add_block),
-    CODEC(nn_add_block_ok), CODEC(nn_complete),   CODEC(nn_get_blocks),
-    CODEC(dn_register),     CODEC(dn_register_ok), CODEC(dn_heartbeat),
-    CODEC(dn_write_open),   CODEC(dn_write_pkt),  CODEC(dn_write_ack),
-    CODEC(dn_read),         CODEC(dn_read_data),  CODEC(nn_readdir_ok),
-    CODEC(nn_get_blocks_ok), CODEC(nn_report_ok), CODEC(dn_heartbeat_ok),
-    CODEC(dn_blocks),       CODEC(dn_sync),
+    CODEC(nn_entry_ok),     CODEC(nn_readdir),    CODEC(nn_statfs_ok),
+    CODEC(nn_add_block),    CODEC(nn_add_block_ok), CODEC(nn_complete),
+    CODEC(nn_get_blocks),   CODEC(dn_register),   CODEC(dn_register_ok),
+    CODEC(dn_heartbeat),    CODEC(dn_write_open), CODEC(dn_write_pkt),
+    CODEC(dn_write_ack),    CODEC(dn_read),       CODEC(dn_read_data),
+    CODEC(dn_sync),         LIST_CODEC(nn_readdir_ok), LIST_CODEC(nn_get_blocks_ok),
+    LIST_CODEC(nn_report_ok), LIST_CODEC(dn_heartbeat_ok), LIST_CODEC(dn_blocks),
 };
+#undef LIST_CODEC
 #undef CODEC
 enum { CODEC_COUNT = sizeof(codecs) / sizeof(codecs[0]) };
 
@@ -822,6 +1098,308 @@ START_TEST(test_trailing_byte_rejected)
     buf_put_u8(&b, 0);
     ck_assert_int_eq(decode_copy(cd, b.data, b.len, 0), -ERR_PROTO);
     buf_fini(&b);
+}
+END_TEST
+
+/* ---- mutation fuzz: every decoder, many damaged copies of its sample ---- */
+
+enum { FUZZ_MUTANTS = 4096 };
+
+/* The fuzz's randomness (test_rng.h), seeded per codec, so a failing mutant recurs. */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    return test_rng_next(&rng_state);
+}
+
+static uint64_t rng_below(uint64_t n)
+{
+    return test_rng_below(&rng_state, n);
+}
+
+struct mutant {
+    uint8_t b[FUZZ_CAP];
+    size_t n;
+};
+
+/* Makes room for k bytes at at; NULL (and no change) when the mutant is full. */
+static uint8_t *open_gap(struct mutant *m, size_t at, size_t k)
+{
+    if (m->n + k > FUZZ_CAP)
+        return NULL;
+    memmove(m->b + at + k, m->b + at, m->n - at);
+    m->n += k;
+    return m->b + at;
+}
+
+static uint64_t le_get(const uint8_t *p, unsigned width)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < width; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void le_put(uint8_t *p, unsigned width, uint64_t v)
+{
+    for (unsigned i = 0; i < width; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The edges of a width-byte integer, and the caps that decoders compare counts and lengths
+ * with, on both sides: these are where a missing or off-by-one check lets a value through. */
+static uint64_t word_value(unsigned width)
+{
+    uint64_t top = 1ULL << (8 * width - 1);
+    uint64_t max = top | (top - 1);
+    const uint64_t v[] = {
+        0, 1, 2, 3, max, max - 1, top, top - 1,
+        WIRE_TARGETS_MAX, WIRE_TARGETS_MAX + 1, WIRE_ID_MAX, WIRE_ID_MAX + 1,
+        WIRE_NAME_MAX, WIRE_NAME_MAX + 1, WIRE_LOCATED_MAX + 1, WIRE_READDIR_MAX + 1,
+        WIRE_BLOCKS_MAX + 1, WIRE_PKT_DATA_MAX, WIRE_PKT_DATA_MAX + 1, CSUM_CHUNK_SIZE,
+    };
+    return v[rng_below(sizeof(v) / sizeof(v[0]))] & max;
+}
+
+static void mut_flip_bit(struct mutant *m)
+{
+    if (m->n)
+        m->b[rng_below(m->n)] ^= (uint8_t)(1u << rng_below(8));
+}
+
+static void mut_byte(struct mutant *m)
+{
+    static const uint8_t v[] = { 0x00, 0xff, 0x7f, 0x80, 0x01 };
+    if (m->n)
+        m->b[rng_below(m->n)] = v[rng_below(sizeof(v))];
+}
+
+/* Half the words are aligned; the rest are not, because fields follow u8s and strings and
+ * sit at any offset (a list's count is at offset 1 after its flags). A quarter step the old
+ * value by one, which turns a count or a length into its neighbour. */
+static void mut_word(struct mutant *m)
+{
+    unsigned width = 2u << rng_below(3);
+    if (m->n < width)
+        return;
+    size_t at = rng_below(m->n - width + 1);
+    if (rng_below(2))
+        at -= at % width;
+    uint64_t v = word_value(width);
+    if (rng_below(4) == 0)
+        v = le_get(m->b + at, width) + (rng_below(2) ? 1 : (uint64_t)-1);
+    le_put(m->b + at, width, v);
+}
+
+static void mut_insert(struct mutant *m)
+{
+    size_t k = 1 + rng_below(4);
+    uint8_t *p = open_gap(m, rng_below(m->n + 1), k);
+    for (size_t i = 0; p && i < k; i++)
+        p[i] = (uint8_t)rng();
+}
+
+static void mut_delete(struct mutant *m)
+{
+    size_t k = 1 + rng_below(4);
+    if (k > m->n)
+        k = m->n;
+    size_t at = rng_below(m->n - k + 1);
+    memmove(m->b + at, m->b + at + k, m->n - at - k);
+    m->n -= k;
+}
+
+static void mut_truncate(struct mutant *m)
+{
+    if (m->n)
+        m->n = rng_below(m->n);
+}
+
+static void mut_append(struct mutant *m)
+{
+    size_t k = 1 + rng_below(16);
+    uint8_t *p = open_gap(m, m->n, k);
+    for (size_t i = 0; p && i < k; i++)
+        p[i] = (uint8_t)rng();
+}
+
+/* A copy of a span of the body elsewhere in it: a duplicated entry or string, which random
+ * bytes almost never produce. */
+static void mut_splice(struct mutant *m)
+{
+    uint8_t span[64];
+    if (!m->n)
+        return;
+    size_t k = 1 + rng_below(m->n < sizeof(span) ? m->n : sizeof(span));
+    memcpy(span, m->b + rng_below(m->n - k + 1), k);
+    uint8_t *p = open_gap(m, rng_below(m->n + 1), k);
+    if (p)
+        memcpy(p, span, k);
+}
+
+/* Any u32 whose bytes could be a string's length prefix, chosen uniformly (reservoir). */
+static size_t pick_len_prefix(const struct mutant *m)
+{
+    size_t pick = SIZE_MAX, seen = 0;
+    for (size_t at = 0; at + 4 <= m->n; at++) {
+        uint64_t len = le_get(m->b + at, 4);
+        if (len <= WIRE_HOST_MAX && len <= m->n - at - 4 && rng_below(++seen) == 0)
+            pick = at;
+    }
+    return pick;
+}
+
+/* Gives a string another length and grows or shrinks it to match, so that when the guessed
+ * prefix is a real one the message stays well formed: names, ids and hosts of other lengths
+ * (up to and past their caps) reach the checks behind them. */
+static void mut_resize_str(struct mutant *m)
+{
+    static const uint32_t lens[] = { 0, 1, 2, WIRE_ID_MAX, WIRE_ID_MAX + 1, WIRE_NAME_MAX,
+                                     WIRE_NAME_MAX + 1 };
+    static const uint8_t fill[] = { 'x', 'x', 'x', 'x', 'x', '.', '/', 0 };
+    size_t at = pick_len_prefix(m);
+    if (at == SIZE_MAX)
+        return;
+    size_t old = (size_t)le_get(m->b + at, 4), end = at + 4 + old, len = old + 1;
+    if (rng_below(2))
+        len = lens[rng_below(sizeof(lens) / sizeof(lens[0]))];
+    else if (old && rng_below(2))
+        len = old - 1;
+    if (len > old) {
+        uint8_t *p = open_gap(m, end, len - old);
+        if (!p)
+            return;
+        memset(p, fill[rng_below(sizeof(fill))], len - old);
+    } else {
+        memmove(m->b + at + 4 + len, m->b + end, m->n - end);
+        m->n -= old - len;
+    }
+    le_put(m->b + at, 4, len);
+}
+
+typedef void mut_fn(struct mutant *m);
+static mut_fn *const mutations[] = {
+    mut_flip_bit, mut_byte,     mut_word,   mut_insert,     mut_delete,
+    mut_truncate, mut_append,   mut_splice, mut_resize_str,
+};
+
+/* Rebuilds the sample's list with zero to four entries, each a copy of one of its own, and
+ * the count to match. */
+static void mut_reshape(struct mutant *m, const struct shape *sh)
+{
+    uint8_t old[FUZZ_CAP];
+    uint32_t want = (uint32_t)rng_below(5), put = 0;
+
+    memcpy(old, m->b, m->n);
+    m->n = sh->bound[0];
+    for (; put < want; put++) {
+        uint64_t j = rng_below(sh->entries);
+        size_t len = sh->bound[j + 1] - sh->bound[j];
+        if (m->n + len > FUZZ_CAP)
+            break;
+        memcpy(m->b + m->n, old + sh->bound[j], len);
+        m->n += len;
+    }
+    le_put(m->b + sh->count_at, 4, put);
+}
+
+/* Mostly one mutation, so most mutants stay near enough to valid to reach the fields behind
+ * the one damaged; a quarter stack two to four. Half the mutants of a list (sh) are first
+ * reshaped, and then get at most one more mutation, so that many still decode and the walk
+ * sees other counts. */
+static void mutate(struct mutant *m, const struct shape *sh)
+{
+    unsigned ops = rng_below(4) ? 1 : 2 + (unsigned)rng_below(3);
+    if (sh && rng_below(2)) {
+        mut_reshape(m, sh);
+        ops = (unsigned)rng_below(2);
+    }
+    for (unsigned i = 0; i < ops; i++)
+        mutations[rng_below(sizeof(mutations) / sizeof(mutations[0]))](m);
+}
+
+/* The encoding is canonical (fixed-width fields, length-prefixed strings, every byte
+ * consumed), so an accepted body must re-encode to exactly its own bytes, and those decode. */
+static void check_recode(const struct codec *cd, const uint8_t *body, size_t n)
+{
+    struct buf out;
+    buf_init(&out);
+    FUZZ_CHECK((cd->walk ? cd->walk : cd->reenc)(body, n, &out) == 0);
+    FUZZ_CHECK(out.len == n && (n == 0 || memcmp(out.data, body, n) == 0));
+    FUZZ_CHECK(decode_copy(cd, out.data, out.len, 0) == 0);
+    buf_fini(&out);
+}
+
+/* Decodes from an exact-size heap copy, as decode_copy() does, so ASan sees any over-read;
+ * returns whether the mutant was accepted. */
+static int fuzz_one(const struct codec *cd, unsigned idx, const struct mutant *m)
+{
+    fuzz_at.codec = cd->name;
+    fuzz_at.idx = idx;
+    fuzz_at.body = m->b;
+    fuzz_at.n = m->n;
+    uint8_t *copy = malloc(m->n ? m->n : 1);
+    FUZZ_CHECK(copy != NULL);
+    if (m->n)
+        memcpy(copy, m->b, m->n);
+    int rc = cd->dec(copy, m->n, 0);
+    FUZZ_CHECK(rc == 0 || rc == -ERR_PROTO);
+    if (rc == 0)
+        check_recode(cd, copy, m->n);
+    free(copy);
+    return rc == 0;
+}
+
+/* The sample's list layout, from a walk of it; checked against its count, since
+ * mut_reshape() relies on the count sitting just before the entries. */
+static struct shape sample_shape(const struct codec *cd, const struct buf *sample)
+{
+    struct buf out;
+    struct shape sh = { 0 };
+    if (!cd->walk)
+        return sh;
+    buf_init(&out);
+    ck_assert_int_eq(cd->walk(sample->data, sample->len, &out), 0);
+    buf_fini(&out);
+    sh = walked;
+    ck_assert_uint_gt(sh.entries, 0);
+    ck_assert_uint_le(sh.entries, SHAPE_ENTRIES - 1);
+    ck_assert_uint_eq(le_get_u32(sample->data + sh.count_at), sh.entries);
+    ck_assert_uint_eq(sh.bound[sh.entries], sample->len);
+    return sh;
+}
+
+/* A fuzz that stops reaching past the first field would pass while testing nothing, so a
+ * change to a sample or a decoder that makes nearly every mutant fail must show. The fixed
+ * seeds give each codec at least three times this many. */
+enum { FUZZ_MIN_ACCEPTED = FUZZ_MUTANTS / 16 };
+
+START_TEST(test_mutants_decode_safely)
+{
+    const struct codec *cd = &codecs[_i];
+    struct buf sample;
+    unsigned accepted = 0, recounted = 0;
+
+    buf_init(&sample);
+    cd->enc(&sample);
+    ck_assert_uint_le(sample.len, FUZZ_CAP / 2);
+    struct shape sh = sample_shape(cd, &sample);
+    rng_state = 0x9E3779B97F4A7C15ULL * (uint64_t)(_i + 1);
+    for (unsigned k = 0; k < FUZZ_MUTANTS; k++) {
+        struct mutant m;
+        memcpy(m.b, sample.data, sample.len);
+        m.n = sample.len;
+        mutate(&m, cd->walk ? &sh : NULL);
+        if (!fuzz_one(cd, k, &m))
+            continue;
+        accepted++;
+        recounted += cd->walk && walked.entries != sh.entries;
+    }
+    ck_assert_msg(accepted >= FUZZ_MIN_ACCEPTED, "%s: %u mutants accepted", cd->name, accepted);
+    ck_assert_msg(!cd->walk || recounted >= FUZZ_MIN_ACCEPTED, "%s: %u lists of another count",
+                  cd->name, recounted);
+    buf_fini(&sample);
 }
 END_TEST
 
@@ -892,6 +1470,30 @@ START_TEST(test_list_count_over_cap_rejected)
     buf_put_u8(&b, 0);
     buf_put_u32(&b, UINT32_MAX);
     ck_assert_int_eq(wire_nn_readdir_ok_decode(b.data, b.len, &rd), -ERR_PROTO);
+    buf_fini(&b);
+}
+END_TEST
+
+/* The cap itself, with every entry present: WIRE_CMDS_MAX commands decode, one more does not
+ * (the encoder refuses to make it, so its last entry and count are patched in). */
+START_TEST(test_list_at_cap_accepted_and_past_it_rejected)
+{
+    struct wire_dn_cmd e = { .kind = WIRE_CMD_DELETE, .blk = { .id = 5, .gen = 1 } };
+    struct wire_dn_heartbeat_ok hb;
+    struct buf b;
+    buf_init(&b);
+    wire_dn_heartbeat_ok_begin(&b);
+    for (uint32_t i = 0; i < WIRE_CMDS_MAX; i++)
+        wire_dn_heartbeat_ok_put(&b, 0, &e);
+    ck_assert_int_eq(wire_dn_heartbeat_ok_decode(b.data, b.len, &hb), 0);
+    ck_assert_uint_eq(hb.count, WIRE_CMDS_MAX);
+    uint8_t one[64];
+    size_t entry = (b.len - 4) / WIRE_CMDS_MAX;
+    ck_assert_uint_le(entry, sizeof(one));
+    memcpy(one, b.data + 4, entry); /* buf_put may move b.data */
+    buf_put(&b, one, entry);
+    le_put(b.data, 4, WIRE_CMDS_MAX + 1);
+    ck_assert_int_eq(wire_dn_heartbeat_ok_decode(b.data, b.len, &hb), -ERR_PROTO);
     buf_fini(&b);
 }
 END_TEST
@@ -1311,10 +1913,12 @@ static Suite *wire_suite(void)
     tcase_add_loop_test(tc, test_roundtrip, 0, CODEC_COUNT);
     tcase_add_loop_test(tc, test_every_truncation_rejected, 0, CODEC_COUNT);
     tcase_add_loop_test(tc, test_trailing_byte_rejected, 0, CODEC_COUNT);
+    tcase_add_loop_test(tc, test_mutants_decode_safely, 0, CODEC_COUNT);
     tcase_add_test(tc, test_hello_frame);
     tcase_add_test(tc, test_list_empty);
     tcase_add_test(tc, test_list_count_mismatch_rejected);
     tcase_add_test(tc, test_list_count_over_cap_rejected);
+    tcase_add_test(tc, test_list_at_cap_accepted_and_past_it_rejected);
     tcase_add_test(tc, test_targets_over_cap_rejected);
     tcase_add_test(tc, test_dn_addr_empty_host_or_port_zero_rejected);
     tcase_add_test(tc, test_write_pkt_multi_chunk);

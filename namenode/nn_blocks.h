@@ -18,6 +18,7 @@
 #include "wire.h"
 
 enum { NN_LOCS_MAX = 8, NN_LOCS_INLINE = 3 };
+_Static_assert((int)NN_LOCS_MAX >= (int)NN_REPLICATION_MAX, "a block's locations hold every replica");
 
 /* One block as seen through the map: its entry joined with the namespace's record. */
 struct nn_blk {

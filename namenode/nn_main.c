@@ -103,12 +103,12 @@ static int check_cfg(const struct cfg *cfg)
     uint64_t bs = cfg_u64(cfg, CFG_BLOCK_SIZE), rep = cfg_u64(cfg, CFG_REPLICATION);
     enum log_level level;
 
-    if (bs == 0 || bs % (64 * 1024) != 0 || bs > (1ULL << 31)) {
+    if (!nn_ns_file_shape_is_valid(bs, 1)) {
         fprintf(stderr, "dfs-namenode: dfs.block_size must be a multiple of 64K up to 2G\n");
         return -EINVAL;
     }
-    if (rep < 1 || rep > NN_LOCS_MAX) {
-        fprintf(stderr, "dfs-namenode: dfs.replication must be 1..%d\n", NN_LOCS_MAX);
+    if (!nn_ns_file_shape_is_valid(NN_BLOCK_UNIT, rep)) {
+        fprintf(stderr, "dfs-namenode: dfs.replication must be 1..%d\n", NN_REPLICATION_MAX);
         return -EINVAL;
     }
     if (log_parse_level(cfg_str(cfg, CFG_LOG_LEVEL), &level) < 0) {

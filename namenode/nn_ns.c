@@ -492,6 +492,25 @@ int nn_ns_name_is_valid(const char *name)
     return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+int nn_ns_file_shape_is_valid(uint64_t block_size, uint64_t replication)
+{
+    return block_size != 0 && block_size % NN_BLOCK_UNIT == 0 &&
+           block_size / NN_BLOCK_UNIT <= NN_BLOCK_UNITS_MAX && replication >= 1 &&
+           replication <= NN_REPLICATION_MAX;
+}
+
+/* Where a new name goes in dir: -EINVAL for a bad name, -ENOSPC when inode numbers ran out,
+ * -EEXIST if the name is taken. */
+static int new_entry_slot(const struct nn_ns *ns, const struct nn_inode *dir, const char *name,
+                          uint32_t *idx)
+{
+    if (!nn_ns_name_is_valid(name))
+        return -EINVAL;
+    if (ns->next_ino >= NN_ID_MAX)
+        return -ENOSPC;
+    return dir_find(dir, name, strlen(name), idx) ? -EEXIST : 0;
+}
+
 static void touch_dir(struct nn_inode *dir, uint64_t now)
 {
     dir->mtime_ms = dir->ctime_ms = now;
@@ -521,12 +540,10 @@ static int apply_mkdir(struct nn_ns *ns, const struct nn_op *op, struct nn_op_re
     uint32_t idx;
     int rc = parent_dir(ns, op->parent, &dir);
 
+    if (rc == 0)
+        rc = new_entry_slot(ns, dir, op->name, &idx);
     if (rc < 0)
         return rc;
-    if (!nn_ns_name_is_valid(op->name))
-        return -EINVAL;
-    if (dir_find(dir, op->name, strlen(op->name), &idx))
-        return -EEXIST;
     struct nn_inode *in = make_child(ns, dir, idx, op, S_IFDIR | (op->mode & 07777));
     dir->u.dir.nlink++;
     res->ino = in->ino;
@@ -539,14 +556,13 @@ static int apply_create(struct nn_ns *ns, const struct nn_op *op, struct nn_op_r
     uint32_t idx;
     int rc = parent_dir(ns, op->parent, &dir);
 
+    if (rc == 0 && (!nn_ns_file_shape_is_valid(op->block_size, op->replication) ||
+                    op->client[0] == '\0'))
+        rc = -EINVAL;
+    if (rc == 0)
+        rc = new_entry_slot(ns, dir, op->name, &idx);
     if (rc < 0)
         return rc;
-    if (!nn_ns_name_is_valid(op->name) || op->block_size == 0 || op->replication == 0 ||
-        op->block_size % NN_BLOCK_UNIT != 0 || op->block_size / NN_BLOCK_UNIT > UINT32_MAX ||
-        op->client[0] == '\0')
-        return -EINVAL;
-    if (dir_find(dir, op->name, strlen(op->name), &idx))
-        return -EEXIST;
     struct nn_inode *in = make_child(ns, dir, idx, op, S_IFREG | (op->mode & 07777));
     in->block_units = (uint32_t)(op->block_size / NN_BLOCK_UNIT);
     in->replication = op->replication;
@@ -849,6 +865,8 @@ static int apply_add_block(struct nn_ns *ns, const struct nn_op *op, struct nn_o
     rc = check_last_block(in, op->blk, op->blk_len);
     if (rc < 0)
         return rc;
+    if (ns->next_blk_id >= NN_ID_MAX)
+        return -ENOSPC;
     if (is_free)
         nn_ns_lease_set(ns, in, op->client);
     commit_last_block(in, op->blk, op->blk_len);
@@ -882,6 +900,8 @@ static int apply_complete(struct nn_ns *ns, const struct nn_op *op, struct nn_op
 static int apply_spend_blk_ids(struct nn_ns *ns, const struct nn_op *op,
                                struct nn_op_result *res)
 {
+    if (op->size > NN_ID_MAX)
+        return -EINVAL;
     if (op->size > ns->next_blk_id)
         ns->next_blk_id = op->size;
     else

@@ -101,6 +101,8 @@ struct nn_blkref {
 
 enum {
     NN_BLOCK_UNIT = 64 * 1024, /* block sizes are whole multiples of this */
+    NN_BLOCK_UNITS_MAX = 32 * 1024, /* ... up to 2 GiB */
+    NN_REPLICATION_MAX = 8,    /* replicas a file may ask for; the block map keeps as many */
     NN_INODE_OPEN = 1,         /* flags: a client holds the write lease (ns->leases) */
     NN_INODE_LAST_OPEN = 2,    /* flags: the file's last block is not committed yet */
 };
@@ -137,6 +139,11 @@ struct nn_inode {
     } u;
     char name[];
 };
+
+/* Inode numbers and block ids stay below this: far beyond any real namespace, and far from
+ * wrapping, so a counter near it can only come from a damaged image or log. Reaching it makes
+ * new names and blocks fail with ENOSPC instead of reusing a number. */
+#define NN_ID_MAX (UINT64_C(1) << 62)
 
 struct nn_ns {
     struct nn_otab inodes; /* ino -> struct nn_inode * (owned) */
@@ -198,6 +205,10 @@ struct nn_blkref nn_inode_blk(const struct nn_inode *in, uint32_t i);
 /* ---- for nn_ns_image.c (the image decoder builds the tree through these) ---- */
 
 int nn_ns_name_is_valid(const char *name);
+/* Whether a file may have this block size and replica count: 1..NN_REPLICATION_MAX replicas of
+ * whole NN_BLOCK_UNITs up to NN_BLOCK_UNITS_MAX. Create refuses others, and so do a loaded image
+ * and a replayed record: placement and the block map are sized by these bounds. */
+int nn_ns_file_shape_is_valid(uint64_t block_size, uint64_t replication);
 struct nn_inode *nn_ns_inode_mut(const struct nn_ns *ns, uint64_t ino);
 /* Is there an entry `name` in directory dir? */
 int nn_ns_dir_has(const struct nn_inode *dir, const char *name);

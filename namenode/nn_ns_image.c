@@ -165,7 +165,8 @@ static int image_link(struct nn_ns *ns, const struct image_rec *r, struct nn_ino
 }
 
 /* Reads the fixed fields; -ERR_CORRUPT for a block size the inode cannot hold (only whole
- * multiples of NN_BLOCK_UNIT are ever created). */
+ * multiples of NN_BLOCK_UNIT are ever created), and for a file whose block size or replica
+ * count create would refuse (placement and the block map rely on those bounds). */
 static int image_get_fields(struct cur *c, struct nn_inode *in)
 {
     in->mode = cur_get_u32(c);
@@ -176,7 +177,8 @@ static int image_get_fields(struct cur *c, struct nn_inode *in)
     in->ctime_ms = cur_get_u64(c);
     uint64_t block_size = cur_get_u64(c);
     in->replication = cur_get_u16(c);
-    if (block_size % NN_BLOCK_UNIT != 0 || block_size / NN_BLOCK_UNIT > UINT32_MAX)
+    if (block_size % NN_BLOCK_UNIT != 0 || block_size / NN_BLOCK_UNIT > UINT32_MAX ||
+        (S_ISREG(in->mode) && !nn_ns_file_shape_is_valid(block_size, in->replication)))
         return -ERR_CORRUPT;
     in->block_units = (uint32_t)(block_size / NN_BLOCK_UNIT);
     return 0;
@@ -253,7 +255,8 @@ int nn_ns_image_decode(struct nn_ns *ns, const void *p, size_t len)
     ns->next_ino = cur_get_u64(&c);
     ns->next_blk_id = cur_get_u64(&c);
     uint64_t count = cur_get_u64(&c);
-    if (c.err || count == 0 || ns->next_ino <= NN_ROOT_INO || ns->next_blk_id == 0)
+    if (c.err || count == 0 || ns->next_ino <= NN_ROOT_INO || ns->next_blk_id == 0 ||
+        ns->next_ino > NN_ID_MAX || ns->next_blk_id > NN_ID_MAX)
         return -ERR_CORRUPT;
     for (uint64_t i = 0; i < count; i++) {
         int rc = image_get_inode(ns, &c);

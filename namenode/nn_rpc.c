@@ -344,8 +344,6 @@ static int h_create(struct nn_state *st, struct nn_session *s, const struct wire
     op.block_size = m.block_size ? m.block_size : st->block_size;
     op.replication = m.replication ? m.replication : st->replication;
     op.flags = m.flags & WIRE_CREATE_NO_LEASE; /* EXCL is what CREATE always does */
-    if (op.replication > NN_LOCS_MAX || op.block_size > (1ULL << 31))
-        return -EINVAL;
     int rc = apply_logged(st, &op, &res);
     return rc < 0 ? rc : reply_entry(st, res.ino, m.parent, out);
 }

@@ -6,10 +6,15 @@
  * system allows it; that path and the page-cache path write the same bytes, and a switch from
  * one to the other mid-log loses nothing. Failing flushes (swapped-in sync ops) are reported,
  * and a checkpoint that fails part-way loses no record. Each test works in its own mkdtemp
- * directory. */
+ * directory. A seeded mutation fuzz feeds damaged images and records to the decoders (no
+ * directory): each is refused or loads into a valid namespace, and an accepted record
+ * applies cleanly. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -883,6 +888,594 @@ START_TEST(test_nn_journal_failed_flush_is_reported)
 }
 END_TEST
 
+/* ---- mutation fuzz of the on-disk decoders ---- */
+
+/* The image and the records are checksummed, but a checksum vouches only for the bytes the
+ * namenode wrote, so a namenode bug, a version skew or a collision still reaches the decoders:
+ * they must refuse what they cannot load and never crash, and what they accept must be a
+ * namespace that keeps its invariants. Mutants of real encodings get past the first fields,
+ * which random bytes never do. */
+
+enum { FUZZ_SEEDS = 3, FUZZ_IMAGE_MUTANTS = 2000, FUZZ_OP_POOL = 64, FUZZ_OP_MUTANTS = 6000 };
+
+/* The mutant being tried, for failure messages: (seed, idx) alone rebuild it (fuzz_reseed). */
+static struct {
+    const char *target;
+    uint64_t seed;
+    unsigned idx;
+    const uint8_t *b;
+    size_t n;
+    char log[160]; /* the mutations applied */
+} fuzz_at;
+
+/* Names the mutant, with its bytes in hex when it is short (records are). */
+static void fuzz_describe(char *out, size_t cap)
+{
+    size_t k = (size_t)snprintf(out, cap, "%s seed %#" PRIx64 " mutant %u (%zu bytes):%s",
+                                fuzz_at.target, fuzz_at.seed, fuzz_at.idx, fuzz_at.n,
+                                fuzz_at.log);
+    for (size_t i = 0; fuzz_at.b && fuzz_at.n <= 256 && i < fuzz_at.n && k + 4 < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%02x", i ? "" : " hex ", fuzz_at.b[i]);
+}
+
+/* nn_ns_assert_valid() and the namespace's ASSERTs abort(), which check shows only as a
+ * signal: name the mutant on stderr first. The abort is synchronous (our own call), so the
+ * handler may format. SA_RESETHAND: abort() then ends the process as before. */
+static void fuzz_on_abort(int sig)
+{
+    char msg[1024];
+
+    (void)sig;
+    if (!fuzz_at.target)
+        return; /* told already (a sanitizer's hook, then its abort) */
+    fuzz_describe(msg, sizeof(msg));
+    fuzz_at.target = NULL;
+    ssize_t w = write(2, "fuzz: died on ", 14);
+    w = write(2, msg, strlen(msg));
+    w = write(2, "\n", 1);
+    (void)w;
+}
+
+/* ASan and UBSan end the process their own way: they call this hook first, when built in. */
+void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+static void fuzz_on_sanitizer_death(void)
+{
+    fuzz_on_abort(0);
+}
+
+static struct sigaction fuzz_old_abort;
+
+static void fuzz_begin(const char *target)
+{
+    struct sigaction sa;
+
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(fuzz_on_sanitizer_death);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = fuzz_on_abort;
+    sa.sa_flags = SA_RESETHAND;
+    ck_assert_int_eq(sigaction(SIGABRT, &sa, &fuzz_old_abort), 0);
+    fuzz_at.target = target;
+}
+
+static void fuzz_end(void)
+{
+    sigaction(SIGABRT, &fuzz_old_abort, NULL);
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(NULL);
+    fuzz_at.target = NULL;
+}
+
+static void fuzz_fail(const char *what, int line)
+{
+    char msg[1024];
+
+    fuzz_describe(msg, sizeof(msg));
+    fuzz_end(); /* ck_abort_msg() does not return here */
+    ck_abort_msg("line %d: %s: %s", line, what, msg);
+}
+
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fuzz_fail(#cond, __LINE__);                                                            \
+    } while (0)
+
+/* Each mutant gets its own stream, so a failing one is rebuilt from (seed, idx) alone. */
+static void fuzz_reseed(uint64_t seed, unsigned idx)
+{
+    rng_state = seed ^ (0x9E3779B97F4A7C15ULL * (idx + 1ULL));
+    test_rng_next(&rng_state);
+    fuzz_at.seed = seed;
+    fuzz_at.idx = idx;
+    fuzz_at.log[0] = '\0';
+}
+
+static void fuzz_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fuzz_note(const char *fmt, ...)
+{
+    size_t k = strlen(fuzz_at.log);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(fuzz_at.log + k, sizeof(fuzz_at.log) - k, fmt, ap);
+    va_end(ap);
+}
+
+/* A heap mutant with room to grow by a few bytes. */
+struct mutant {
+    uint8_t *b;
+    size_t n, cap;
+};
+
+static void mutant_from(struct mutant *m, const struct buf *sample)
+{
+    m->cap = sample->len + 32;
+    m->b = malloc(m->cap);
+    ck_assert_ptr_nonnull(m->b);
+    memcpy(m->b, sample->data, sample->len);
+    m->n = sample->len;
+}
+
+static uint64_t le_get(const uint8_t *p, unsigned width)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < width; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void le_put(uint8_t *p, unsigned width, uint64_t v)
+{
+    for (unsigned i = 0; i < width; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The edges of a width-byte integer and the values the decoders and nn_ns_apply() compare
+ * with (block unit, name and id caps, file types, op kinds): where a missing or off-by-one
+ * check lets a value through. */
+static uint64_t edge_value(unsigned width)
+{
+    uint64_t top = 1ULL << (8 * width - 1), max = top | (top - 1);
+    const uint64_t v[] = { 0, 1, 2, max, max - 1, top, top - 1, NN_BLOCK_UNIT,
+                           NN_BLOCK_UNIT - 1, WIRE_NAME_MAX, WIRE_NAME_MAX + 1, WIRE_ID_MAX,
+                           WIRE_ID_MAX + 1, S_IFDIR | 0755, S_IFREG | 0644, S_IFLNK | 0777,
+                           NN_OP_KIND_MAX, NN_OP_KIND_MAX + 1 };
+    return v[rng_below(sizeof(v) / sizeof(v[0]))] & max;
+}
+
+static void mut_flip(struct mutant *m)
+{
+    size_t at = rng_below(m->n);
+    unsigned bit = (unsigned)rng_below(8);
+
+    m->b[at] ^= (uint8_t)(1u << bit);
+    fuzz_note(" flip@%zu.%u", at, bit);
+}
+
+/* A byte that names and strings treat specially: a name "." or with a '/', a NUL inside. */
+static void mut_byte(struct mutant *m)
+{
+    static const uint8_t v[] = { 0, '/', '.', 0x7f, 0x80, 0xff };
+    size_t at = rng_below(m->n);
+
+    m->b[at] = v[rng_below(sizeof(v))];
+    fuzz_note(" byte@%zu=%#x", at, m->b[at]);
+}
+
+/* A u16, u32 or u64 at any offset (fields follow strings, so none is aligned): an edge value,
+ * or a quarter of the time the old value +-1, which turns an inode number, a block id or a
+ * count into its neighbour. */
+static void mut_word(struct mutant *m)
+{
+    unsigned width = 2u << rng_below(3);
+
+    if (m->n < width)
+        return;
+    size_t at = rng_below(m->n - width + 1);
+    uint64_t v = edge_value(width);
+    if (rng_below(4) == 0)
+        v = le_get(m->b + at, width) + (rng_below(2) ? 1 : (uint64_t)-1);
+    le_put(m->b + at, width, v);
+    fuzz_note(" u%u@%zu=%#" PRIx64, 8 * width, at, v);
+}
+
+static void mut_insert(struct mutant *m)
+{
+    size_t k = 1 + rng_below(4), at = rng_below(m->n + 1);
+
+    if (m->n + k > m->cap)
+        return;
+    memmove(m->b + at + k, m->b + at, m->n - at);
+    for (size_t i = 0; i < k; i++)
+        m->b[at + i] = (uint8_t)test_rng_next(&rng_state);
+    m->n += k;
+    fuzz_note(" insert@%zu+%zu", at, k);
+}
+
+static void mut_delete(struct mutant *m)
+{
+    size_t k = 1 + rng_below(m->n < 4 ? m->n : 4), at = rng_below(m->n - k + 1);
+
+    memmove(m->b + at, m->b + at + k, m->n - at - k);
+    m->n -= k;
+    fuzz_note(" delete@%zu-%zu", at, k);
+}
+
+static void mut_truncate(struct mutant *m)
+{
+    m->n = rng_below(m->n);
+    fuzz_note(" cut@%zu", m->n);
+}
+
+static int looks_like_mode(uint64_t v)
+{
+    return (S_ISDIR(v) || S_ISREG(v)) && (v & ~(uint64_t)(S_IFMT | 07777)) == 0;
+}
+
+/* Gives a u32 that looks like a mode (one uniformly, by reservoir) another file type: a file
+ * with a lease or blocks becomes a directory, a directory with entries a file. Random bytes
+ * would need two bits at once in the one right word. */
+static void mut_mode(struct mutant *m)
+{
+    static const uint32_t types[] = { S_IFDIR, S_IFREG, S_IFLNK, 0 };
+    size_t pick = SIZE_MAX, seen = 0;
+
+    for (size_t at = 0; at + 4 <= m->n; at++)
+        if (looks_like_mode(le_get(m->b + at, 4)) && rng_below(++seen) == 0)
+            pick = at;
+    if (pick == SIZE_MAX)
+        return;
+    uint32_t v = (uint32_t)le_get(m->b + pick, 4) & 07777;
+    v |= types[rng_below(sizeof(types) / sizeof(types[0]))];
+    le_put(m->b + pick, 4, v);
+    fuzz_note(" mode@%zu=%#o", pick, v);
+}
+
+typedef void mut_fn(struct mutant *m);
+/* Value changes twice as often as shape changes: those are what reach the deep checks. */
+static mut_fn *const mutations[] = { mut_flip, mut_flip,   mut_byte,   mut_word,    mut_word,
+                                     mut_mode, mut_insert, mut_delete, mut_truncate };
+
+/* Mostly one mutation, so most mutants stay near enough to valid to reach the fields behind
+ * the damaged one; a quarter stack two or three. */
+static void mutate(struct mutant *m)
+{
+    unsigned ops = rng_below(4) ? 1 : 2 + (unsigned)rng_below(2);
+
+    for (unsigned i = 0; i < ops && m->n > 0; i++)
+        mutations[rng_below(sizeof(mutations) / sizeof(mutations[0]))](m);
+}
+
+/* An exact-size heap copy of the mutant, so ASan sees any read past its end. */
+static uint8_t *exact_copy(const struct mutant *m)
+{
+    uint8_t *p = malloc(m->n ? m->n : 1);
+
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, m->b, m->n);
+    fuzz_at.b = p;
+    fuzz_at.n = m->n;
+    return p;
+}
+
+/* Whether the mutant first differs from the sample in its second half: an accepted one shows
+ * that the decoder read that far and took what it found. */
+static int differs_deep(const uint8_t *p, size_t n, const struct buf *sample)
+{
+    size_t i = 0;
+
+    while (i < n && i < sample->len && p[i] == sample->data[i])
+        i++;
+    return i >= sample->len / 2;
+}
+
+struct fuzz_counts {
+    unsigned accepted;
+    unsigned deep;    /* accepted, first changed byte in the second half */
+    unsigned applied; /* records: accepted and applied successfully */
+};
+
+static void ns_from_image(struct nn_ns *ns, const struct buf *img)
+{
+    nn_ns_init(ns, T0);
+    FUZZ_CHECK(nn_ns_image_decode(ns, img->data, img->len) == 0);
+}
+
+static int apply_op(struct nn_ns *ns, const struct nn_op *op)
+{
+    struct nn_op_result res = { 0 };
+    int rc = nn_ns_apply(ns, op, &res);
+
+    nn_blk_list_fini(&res.freed);
+    return rc;
+}
+
+/* Names the file's open last block as op's previous one, committed at a random length (id 0:
+ * there is none). */
+static void set_open_last(const struct nn_ns *ns, struct nn_op *op)
+{
+    const struct nn_inode *in = nn_ns_get(ns, op->ino);
+    uint32_t n = nn_inode_blk_count(in);
+
+    op->blk = (struct wire_blk){ 0, 0 };
+    op->blk_len = 0;
+    if (n == 0 || nn_inode_blk(in, n - 1).is_committed)
+        return;
+    struct nn_blkref last = nn_inode_blk(in, n - 1);
+    op->blk = (struct wire_blk){ last.id, last.gen };
+    op->blk_len = rng_below(BS + 1);
+}
+
+/* Gives file ino one to three more blocks, committing each before the next, and then closes
+ * it or (half the time) leaves it open with its last block uncommitted. */
+static void file_add_blocks(struct nn_ns *ns, uint64_t ino, uint64_t *now)
+{
+    const char *holder = nn_ns_lease_holder(ns, nn_ns_get(ns, ino));
+    unsigned blocks = 1 + (unsigned)rng_below(3), close = (unsigned)rng_below(2);
+    struct nn_op op;
+
+    memset(&op, 0, sizeof(op));
+    op.ino = ino;
+    snprintf(op.client, sizeof(op.client), "%s", holder ? holder : "c1");
+    for (unsigned i = 0; i < blocks + close; i++) {
+        op.kind = i < blocks ? NN_OP_ADD_BLOCK : NN_OP_COMPLETE;
+        op.now_ms = ++*now;
+        set_open_last(ns, &op);
+        ck_assert_int_eq(apply_op(ns, &op), 0);
+    }
+}
+
+/* A namespace grown by count seeded random ops, then blocks for most files (random ops seldom
+ * name a file with its lease holder): directories, open and closed files, files of one and of
+ * several blocks, open last blocks. */
+static void build_ns(struct nn_ns *ns, uint64_t seed, int count)
+{
+    uint64_t files[64], now = T0;
+    size_t n = 0, pos = 0;
+    const struct nn_inode *in;
+
+    rng_state = seed;
+    nn_ns_init(ns, T0);
+    for (int i = 0; i < count; i++) {
+        struct nn_op op;
+        random_op(ns, ++now, &op);
+        apply_op(ns, &op);
+    }
+    while ((in = nn_ns_next(ns, &pos)) != NULL && n < 64)
+        if (!nn_inode_is_dir(in))
+            files[n++] = in->ino;
+    for (size_t i = 0; i < n; i++)
+        if (rng_below(3))
+            file_add_blocks(ns, files[i], &now);
+    nn_ns_assert_valid(ns);
+}
+
+/* What the image decoder checks and nn_ns_assert_valid() does not, as nn_ns_apply() only
+ * makes such namespaces: directories and regular files only, no block longer than its
+ * file's block size. */
+static void check_decoded_inodes(const struct nn_ns *ns)
+{
+    size_t pos = 0;
+    const struct nn_inode *in;
+
+    while ((in = nn_ns_next(ns, &pos)) != NULL) {
+        FUZZ_CHECK(S_ISDIR(in->mode) || S_ISREG(in->mode));
+        for (uint32_t i = 0; i < nn_inode_blk_count(in); i++)
+            FUZZ_CHECK(nn_inode_blk(in, i).len <= nn_inode_block_size(in));
+    }
+}
+
+/* Whether a and b hold the same bytes, in any order. */
+static int same_byte_counts(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    long count[256] = { 0 };
+
+    for (size_t i = 0; i < n; i++) {
+        count[a[i]]++;
+        count[b[i]]--;
+    }
+    for (size_t v = 0; v < 256; v++)
+        if (count[v])
+            return 0;
+    return 1;
+}
+
+/* An accepted image re-encodes to its own records, perhaps in another order (a changed name
+ * can move a file among its siblings), so to the same bytes in some order: a value the
+ * decoder silently rounds or truncates shows. That re-encoding must be a fixed point. */
+static void check_image_recode(const struct nn_ns *ns, const uint8_t *p, size_t n)
+{
+    struct buf once, twice;
+    struct nn_ns again;
+
+    image_of(ns, &once);
+    FUZZ_CHECK(once.len == n && same_byte_counts(once.data, p, n));
+    ns_from_image(&again, &once);
+    nn_ns_assert_valid(&again);
+    image_of(&again, &twice);
+    FUZZ_CHECK(once.len == twice.len && memcmp(once.data, twice.data, once.len) == 0);
+    buf_fini(&once);
+    buf_fini(&twice);
+    nn_ns_fini(&again);
+}
+
+/* Loading an image is followed by replay: ops on an accepted namespace keep its invariants. */
+static void apply_random_ops(struct nn_ns *ns, int count)
+{
+    for (int i = 0; i < count; i++) {
+        struct nn_op op;
+        struct nn_op_result res = { 0 };
+        random_op(ns, T0 + 100000 + (uint64_t)i, &op);
+        int rc = nn_ns_apply(ns, &op, &res);
+        nn_blk_list_fini(&res.freed);
+        FUZZ_CHECK(rc <= 0);
+        nn_ns_assert_valid(ns);
+    }
+}
+
+static void fuzz_image_one(const struct mutant *m, const struct buf *sample,
+                           struct fuzz_counts *c)
+{
+    uint8_t *p = exact_copy(m);
+    struct nn_ns ns;
+
+    nn_ns_init(&ns, T0);
+    int rc = nn_ns_image_decode(&ns, p, m->n);
+    FUZZ_CHECK(rc == 0 || rc == -ERR_CORRUPT);
+    if (rc == 0) {
+        nn_ns_assert_valid(&ns);
+        check_decoded_inodes(&ns);
+        check_image_recode(&ns, p, m->n);
+        apply_random_ops(&ns, 3);
+        c->accepted++;
+        c->deep += differs_deep(p, m->n, sample);
+    }
+    nn_ns_fini(&ns); /* also after a refusal: the decoder leaves it safe to fini */
+    free(p);
+    fuzz_at.b = NULL;
+}
+
+/* Decodes FUZZ_IMAGE_MUTANTS mutants of the image of a namespace grown from seed. */
+static void fuzz_images_of(uint64_t seed, int ops, struct fuzz_counts *c)
+{
+    struct nn_ns ns;
+    struct buf sample;
+
+    build_ns(&ns, seed, ops);
+    image_of(&ns, &sample);
+    ck_assert_uint_gt(ns.file_count, 3);
+    ck_assert_uint_gt(ns.dir_count, 2);
+    ck_assert_uint_gt(ns.blk_count, 3);
+    for (unsigned k = 0; k < FUZZ_IMAGE_MUTANTS; k++) {
+        struct mutant m;
+        mutant_from(&m, &sample);
+        fuzz_reseed(seed, k);
+        mutate(&m);
+        fuzz_image_one(&m, &sample, c);
+        free(m.b);
+    }
+    buf_fini(&sample);
+    nn_ns_fini(&ns);
+}
+
+/* Too few accepted, or none changed past the middle, and the fuzz would pass while testing
+ * only the header: the fixed seeds give at least three times these. */
+enum {
+    FUZZ_IMAGE_MIN_ACCEPTED = FUZZ_SEEDS * FUZZ_IMAGE_MUTANTS / 12,
+    FUZZ_IMAGE_MIN_DEEP = FUZZ_SEEDS * FUZZ_IMAGE_MUTANTS / 24,
+};
+
+START_TEST(test_nn_journal_image_mutants_decode_safely)
+{
+    static const uint64_t seeds[FUZZ_SEEDS] = { 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
+                                                0x27D4EB2F165667C5ULL };
+    struct fuzz_counts c = { 0 };
+
+    fuzz_begin("image");
+    for (unsigned s = 0; s < FUZZ_SEEDS; s++)
+        fuzz_images_of(seeds[s], 300 + 200 * (int)s, &c);
+    fuzz_end();
+    ck_assert_msg(c.accepted >= FUZZ_IMAGE_MIN_ACCEPTED, "%u image mutants accepted", c.accepted);
+    ck_assert_msg(c.deep >= FUZZ_IMAGE_MIN_DEEP, "%u accepted past the middle", c.deep);
+}
+END_TEST
+
+/* Applies op to a copy of the namespace of img: a success must keep the invariants, a failure
+ * must be a negative error and change nothing. Returns whether it succeeded. */
+static int op_applies_cleanly(const struct buf *img, const struct nn_op *op)
+{
+    struct nn_ns ns;
+    struct nn_op_result res = { 0 };
+    struct buf after;
+
+    ns_from_image(&ns, img);
+    int rc = nn_ns_apply(&ns, op, &res);
+    nn_blk_list_fini(&res.freed);
+    FUZZ_CHECK(rc <= 0);
+    nn_ns_assert_valid(&ns);
+    image_of(&ns, &after);
+    FUZZ_CHECK(rc == 0 || (after.len == img->len && !memcmp(after.data, img->data, img->len)));
+    buf_fini(&after);
+    nn_ns_fini(&ns);
+    return rc == 0;
+}
+
+/* The record codec is canonical (fixed-width fields, length-prefixed strings without NULs,
+ * every byte consumed): an accepted record re-encodes to exactly its own bytes. */
+static void fuzz_op_one(const struct mutant *m, const struct buf *sample, const struct buf *img,
+                        struct fuzz_counts *c)
+{
+    uint8_t *p = exact_copy(m);
+    struct nn_op op;
+    struct buf again;
+
+    int rc = nn_op_decode(p, m->n, &op);
+    FUZZ_CHECK(rc == 0 || rc == -ERR_PROTO);
+    if (rc == 0) {
+        buf_init(&again);
+        nn_op_encode(&op, &again);
+        FUZZ_CHECK(again.len == m->n && memcmp(again.data, p, m->n) == 0);
+        buf_fini(&again);
+        c->accepted++;
+        c->deep += differs_deep(p, m->n, sample);
+        c->applied += (unsigned)op_applies_cleanly(img, &op);
+    }
+    free(p);
+    fuzz_at.b = NULL;
+}
+
+/* Random ops over ns, encoded: every kind, with the names, inodes and blocks ns has. */
+static void op_pool(const struct nn_ns *ns, struct buf *pool, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct nn_op op;
+        random_op(ns, T0 + 50000 + i, &op);
+        buf_init(&pool[i]);
+        nn_op_encode(&op, &pool[i]);
+    }
+}
+
+/* As for images: the fixed seed gives at least three times these. */
+enum {
+    FUZZ_OP_MIN_ACCEPTED = FUZZ_OP_MUTANTS / 6,
+    FUZZ_OP_MIN_DEEP = FUZZ_OP_MUTANTS / 10,
+    FUZZ_OP_MIN_APPLIED = FUZZ_OP_MUTANTS / 30,
+};
+
+START_TEST(test_nn_journal_record_mutants_decode_and_apply_safely)
+{
+    const uint64_t seed = 0x85EBCA77C2B2AE63ULL;
+    struct fuzz_counts c = { 0 };
+    struct buf pool[FUZZ_OP_POOL], img;
+    struct nn_ns ns;
+
+    build_ns(&ns, seed, 600);
+    image_of(&ns, &img);
+    op_pool(&ns, pool, FUZZ_OP_POOL);
+    fuzz_begin("record");
+    for (unsigned k = 0; k < FUZZ_OP_MUTANTS; k++) {
+        struct mutant m;
+        fuzz_reseed(seed, k);
+        const struct buf *sample = &pool[rng_below(FUZZ_OP_POOL)];
+        mutant_from(&m, sample);
+        mutate(&m);
+        fuzz_op_one(&m, sample, &img, &c);
+        free(m.b);
+    }
+    fuzz_end();
+    ck_assert_msg(c.accepted >= FUZZ_OP_MIN_ACCEPTED, "%u records accepted", c.accepted);
+    ck_assert_msg(c.deep >= FUZZ_OP_MIN_DEEP, "%u accepted past the middle", c.deep);
+    ck_assert_msg(c.applied >= FUZZ_OP_MIN_APPLIED, "%u accepted records applied", c.applied);
+    for (size_t i = 0; i < FUZZ_OP_POOL; i++)
+        buf_fini(&pool[i]);
+    buf_fini(&img);
+    nn_ns_fini(&ns);
+}
+END_TEST
+
 static Suite *nn_journal_suite(void)
 {
     Suite *s = suite_create("nn_journal");
@@ -908,6 +1501,11 @@ static Suite *nn_journal_suite(void)
     tcase_add_test(tc, test_nn_journal_checkpoint_whose_image_fsync_fails_keeps_the_log);
     tcase_add_test(tc, test_nn_journal_failed_flush_is_reported);
     suite_add_tcase(s, tc);
+    TCase *fz = tcase_create("decoder_fuzz"); /* no directory: decoders only */
+    tcase_set_timeout(fz, 60);
+    tcase_add_test(fz, test_nn_journal_image_mutants_decode_safely);
+    tcase_add_test(fz, test_nn_journal_record_mutants_decode_and_apply_safely);
+    suite_add_tcase(s, fz);
     return s;
 }
 

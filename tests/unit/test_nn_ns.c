@@ -369,9 +369,48 @@ START_TEST(test_nn_ns_create_with_bad_params_is_einval)
     op.block_size = BS;
     op.replication = 0;
     expect_fail(&op, -EINVAL);
+    op.replication = NN_REPLICATION_MAX + 1; /* more than a block's locations hold */
+    expect_fail(&op, -EINVAL);
     op.replication = 3;
+    op.block_size = (uint64_t)(NN_BLOCK_UNITS_MAX + 1) * NN_BLOCK_UNIT;
+    expect_fail(&op, -EINVAL);
+    op.block_size = BS;
     op.client[0] = '\0';
     expect_fail(&op, -EINVAL);
+}
+END_TEST
+
+START_TEST(test_nn_ns_create_at_the_largest_shape_is_accepted)
+{
+    struct nn_op op = op_create(NN_ROOT_INO, "f", "c1");
+    struct nn_op_result res = { 0 };
+
+    op.block_size = (uint64_t)NN_BLOCK_UNITS_MAX * NN_BLOCK_UNIT;
+    op.replication = NN_REPLICATION_MAX;
+    ck_assert_int_eq(apply(&op, &res), 0);
+    ck_assert_uint_eq(nn_inode_block_size(nn_ns_get(&ns, res.ino)), 1ULL << 31);
+    ck_assert_uint_eq(nn_ns_get(&ns, res.ino)->replication, NN_REPLICATION_MAX);
+}
+END_TEST
+
+/* Counters at NN_ID_MAX (only a damaged image or log gets them there) refuse new numbers
+ * instead of wrapping to ones in use. */
+START_TEST(test_nn_ns_ids_at_their_limit_are_enospc)
+{
+    uint64_t f = create_ok(NN_ROOT_INO, "f", "c1");
+    struct nn_op mkdir_op = op_mkdir(NN_ROOT_INO, "d");
+    struct nn_op create_op = op_create(NN_ROOT_INO, "g", "c1");
+    struct nn_op add_op = op_blk(NN_OP_ADD_BLOCK, f, "c1", no_blk, 0);
+    struct nn_op spend = op_new(NN_OP_SPEND_BLK_IDS);
+
+    ns.next_ino = NN_ID_MAX;
+    expect_fail(&mkdir_op, -ENOSPC);
+    expect_fail(&create_op, -ENOSPC);
+    spend.size = NN_ID_MAX + 1;
+    expect_fail(&spend, -EINVAL);
+    spend.size = NN_ID_MAX;
+    ck_assert_int_eq(apply(&spend, NULL), 0);
+    expect_fail(&add_op, -ENOSPC);
 }
 END_TEST
 
@@ -1091,6 +1130,44 @@ START_TEST(test_nn_ns_image_trailing_byte_or_bad_header_is_corrupt)
 }
 END_TEST
 
+/* Encodes ns and expects the image to be refused. */
+static void expect_image_corrupt(void)
+{
+    struct buf img;
+    struct nn_ns ns2;
+
+    image_of(&img);
+    nn_ns_init(&ns2, 0);
+    ck_assert_int_eq(nn_ns_image_decode(&ns2, img.data, img.len), -ERR_CORRUPT);
+    nn_ns_fini(&ns2);
+    buf_fini(&img);
+}
+
+/* What create refuses, an image may not bring in either: a file with more replicas than a
+ * block's locations hold or a block size over the cap, or counters past NN_ID_MAX. */
+START_TEST(test_nn_ns_image_with_what_create_refuses_is_corrupt)
+{
+    build_sample();
+    struct nn_inode *f = nn_ns_inode_mut(&ns, lookup(NN_ROOT_INO, "open")->ino);
+    uint16_t replication = f->replication;
+    uint32_t units = f->block_units;
+
+    f->replication = NN_REPLICATION_MAX + 1;
+    expect_image_corrupt();
+    f->replication = 0;
+    expect_image_corrupt();
+    f->replication = replication;
+    f->block_units = NN_BLOCK_UNITS_MAX + 1;
+    expect_image_corrupt();
+    f->block_units = units;
+    ns.next_blk_id = NN_ID_MAX + 1;
+    expect_image_corrupt();
+    ns.next_blk_id = NN_ID_MAX;
+    ns.next_ino = NN_ID_MAX + 1;
+    expect_image_corrupt();
+}
+END_TEST
+
 /* Flipping any single byte of the image either decodes to a valid namespace or is refused;
  * it never crashes, leaks or yields a namespace that breaks the invariants. */
 START_TEST(test_nn_ns_image_byte_flips_never_break_invariants)
@@ -1307,6 +1384,8 @@ static Suite *nn_ns_suite(void)
     tcase_add_test(tc, test_nn_ns_mkdir_then_lookup_finds_it);
     tcase_add_test(tc, test_nn_ns_create_makes_open_file_with_lease);
     tcase_add_test(tc, test_nn_ns_create_with_bad_params_is_einval);
+    tcase_add_test(tc, test_nn_ns_create_at_the_largest_shape_is_accepted);
+    tcase_add_test(tc, test_nn_ns_ids_at_their_limit_are_enospc);
     tcase_add_test(tc, test_nn_ns_existing_name_is_eexist);
     tcase_add_test(tc, test_nn_ns_missing_or_file_parent_is_rejected);
     tcase_add_loop_test(tc, test_nn_ns_invalid_names_are_einval, 0, BAD_NAME_COUNT);
@@ -1356,6 +1435,7 @@ static Suite *nn_ns_suite(void)
     tcase_add_test(tc, test_nn_ns_image_every_truncated_prefix_is_corrupt);
     tcase_add_test(tc, test_nn_ns_image_trailing_byte_or_bad_header_is_corrupt);
     tcase_add_test(tc, test_nn_ns_image_byte_flips_never_break_invariants);
+    tcase_add_test(tc, test_nn_ns_image_with_what_create_refuses_is_corrupt);
     tcase_add_test(tc, test_nn_ns_op_codec_round_trips);
     tcase_add_test(tc, test_nn_ns_op_codec_golden_bytes);
     tcase_add_test(tc, test_nn_ns_op_codec_every_truncated_prefix_is_proto_error);

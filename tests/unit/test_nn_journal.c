@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "check_run.h"
+#include "test_mutate.h"
 #include "test_rng.h"
 #include "err.h"
 #include "nn_journal.h"
@@ -1018,27 +1019,12 @@ static void mutant_from(struct mutant *m, const struct buf *sample)
     m->n = sample->len;
 }
 
-static uint64_t le_get(const uint8_t *p, unsigned width)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < width; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void le_put(uint8_t *p, unsigned width, uint64_t v)
-{
-    for (unsigned i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The edges of a width-byte integer and the values the decoders and nn_ns_apply() compare
  * with (block unit, name and id caps, file types, op kinds): where a missing or off-by-one
  * check lets a value through. */
 static uint64_t edge_value(unsigned width)
 {
-    uint64_t top = 1ULL << (8 * width - 1), max = top | (top - 1);
+    uint64_t top = test_width_top(width), max = test_width_max(width);
     const uint64_t v[] = { 0, 1, 2, max, max - 1, top, top - 1, NN_BLOCK_UNIT,
                            NN_BLOCK_UNIT - 1, WIRE_NAME_MAX, WIRE_NAME_MAX + 1, WIRE_ID_MAX,
                            WIRE_ID_MAX + 1, S_IFDIR | 0755, S_IFREG | 0644, S_IFLNK | 0777,
@@ -1077,8 +1063,8 @@ static void mut_word(struct mutant *m)
     size_t at = rng_below(m->n - width + 1);
     uint64_t v = edge_value(width);
     if (rng_below(4) == 0)
-        v = le_get(m->b + at, width) + (rng_below(2) ? 1 : (uint64_t)-1);
-    le_put(m->b + at, width, v);
+        v = test_le_get(m->b + at, width) + (rng_below(2) ? 1 : (uint64_t)-1);
+    test_le_put(m->b + at, width, v);
     fuzz_note(" u%u@%zu=%#" PRIx64, 8 * width, at, v);
 }
 
@@ -1124,13 +1110,13 @@ static void mut_mode(struct mutant *m)
     size_t pick = SIZE_MAX, seen = 0;
 
     for (size_t at = 0; at + 4 <= m->n; at++)
-        if (looks_like_mode(le_get(m->b + at, 4)) && rng_below(++seen) == 0)
+        if (looks_like_mode(test_le_get(m->b + at, 4)) && rng_below(++seen) == 0)
             pick = at;
     if (pick == SIZE_MAX)
         return;
-    uint32_t v = (uint32_t)le_get(m->b + pick, 4) & 07777;
+    uint32_t v = (uint32_t)test_le_get(m->b + pick, 4) & 07777;
     v |= types[rng_below(sizeof(types) / sizeof(types[0]))];
-    le_put(m->b + pick, 4, v);
+    test_le_put(m->b + pick, 4, v);
     fuzz_note(" mode@%zu=%#o", pick, v);
 }
 

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "check_run.h"
+#include "test_mutate.h"
 #include "test_rng.h"
 #include "csum.h"
 #include "err.h"
@@ -1133,26 +1134,11 @@ static uint8_t *open_gap(struct mutant *m, size_t at, size_t k)
     return m->b + at;
 }
 
-static uint64_t le_get(const uint8_t *p, unsigned width)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < width; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void le_put(uint8_t *p, unsigned width, uint64_t v)
-{
-    for (unsigned i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The edges of a width-byte integer, and the caps that decoders compare counts and lengths
  * with, on both sides: these are where a missing or off-by-one check lets a value through. */
 static uint64_t word_value(unsigned width)
 {
-    uint64_t top = 1ULL << (8 * width - 1);
-    uint64_t max = top | (top - 1);
+    uint64_t top = test_width_top(width), max = test_width_max(width);
     const uint64_t v[] = {
         0, 1, 2, 3, max, max - 1, top, top - 1,
         WIRE_TARGETS_MAX, WIRE_TARGETS_MAX + 1, WIRE_ID_MAX, WIRE_ID_MAX + 1,
@@ -1188,8 +1174,8 @@ static void mut_word(struct mutant *m)
         at -= at % width;
     uint64_t v = word_value(width);
     if (rng_below(4) == 0)
-        v = le_get(m->b + at, width) + (rng_below(2) ? 1 : (uint64_t)-1);
-    le_put(m->b + at, width, v);
+        v = test_le_get(m->b + at, width) + (rng_below(2) ? 1 : (uint64_t)-1);
+    test_le_put(m->b + at, width, v);
 }
 
 static void mut_insert(struct mutant *m)
@@ -1243,7 +1229,7 @@ static size_t pick_len_prefix(const struct mutant *m)
 {
     size_t pick = SIZE_MAX, seen = 0;
     for (size_t at = 0; at + 4 <= m->n; at++) {
-        uint64_t len = le_get(m->b + at, 4);
+        uint64_t len = test_le_get(m->b + at, 4);
         if (len <= WIRE_HOST_MAX && len <= m->n - at - 4 && rng_below(++seen) == 0)
             pick = at;
     }
@@ -1261,7 +1247,7 @@ static void mut_resize_str(struct mutant *m)
     size_t at = pick_len_prefix(m);
     if (at == SIZE_MAX)
         return;
-    size_t old = (size_t)le_get(m->b + at, 4), end = at + 4 + old, len = old + 1;
+    size_t old = (size_t)test_le_get(m->b + at, 4), end = at + 4 + old, len = old + 1;
     if (rng_below(2))
         len = lens[rng_below(sizeof(lens) / sizeof(lens[0]))];
     else if (old && rng_below(2))
@@ -1275,7 +1261,7 @@ static void mut_resize_str(struct mutant *m)
         memmove(m->b + at + 4 + len, m->b + end, m->n - end);
         m->n -= old - len;
     }
-    le_put(m->b + at, 4, len);
+    test_le_put(m->b + at, 4, len);
 }
 
 typedef void mut_fn(struct mutant *m);
@@ -1301,7 +1287,7 @@ static void mut_reshape(struct mutant *m, const struct shape *sh)
         memcpy(m->b + m->n, old + sh->bound[j], len);
         m->n += len;
     }
-    le_put(m->b + sh->count_at, 4, put);
+    test_le_put(m->b + sh->count_at, 4, put);
 }
 
 /* Mostly one mutation, so most mutants stay near enough to valid to reach the fields behind
@@ -1492,7 +1478,7 @@ START_TEST(test_list_at_cap_accepted_and_past_it_rejected)
     ck_assert_uint_le(entry, sizeof(one));
     memcpy(one, b.data + 4, entry); /* buf_put may move b.data */
     buf_put(&b, one, entry);
-    le_put(b.data, 4, WIRE_CMDS_MAX + 1);
+    test_le_put(b.data, 4, WIRE_CMDS_MAX + 1);
     ck_assert_int_eq(wire_dn_heartbeat_ok_decode(b.data, b.len, &hb), -ERR_PROTO);
     buf_fini(&b);
 }

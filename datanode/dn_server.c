@@ -232,9 +232,14 @@ void dn_conn_process(struct dn_conn *c)
         if (rc < 0)
             break;
     }
+    /* A bad frame or the peer's EOF ends the requests, not the replies before them: those
+     * (a whole read among them, whose pump runs before the next frame is parsed) go out
+     * first. */
     if (rc < 0) {
         LOG_WARN("closing connection: %s", err_str(rc));
-        dn_conn_close_later(c);
+        dn_conn_drain(c);
+    } else if (c->is_peer_done && c->state == DN_CONN_IDLE) {
+        dn_conn_drain(c);
     }
 }
 
@@ -272,6 +277,16 @@ static void dn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
     struct dn_conn *c = arg;
 
     (void)bev;
+    /* A half-close after a read request still gets the whole reply (the pump goes on, and
+     * dn_conn_process() drains once idle); a write needs its client, so it ends. */
+    if ((what & BEV_EVENT_EOF) && !(what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) &&
+        (c->state == DN_CONN_IDLE || c->state == DN_CONN_READING ||
+         c->state == DN_CONN_DRAINING)) {
+        c->is_peer_done = true;
+        if (c->state == DN_CONN_IDLE)
+            dn_conn_process(c);
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         if (c->state != DN_CONN_IDLE && c->state != DN_CONN_HELLO)
             LOG_INFO("connection lost in state %d (event 0x%x)", c->state, what);

@@ -89,6 +89,7 @@ struct dn_conn {
     struct bufferevent *bev;
     struct event *tidy_ev; /* deferred: free down_dead, or the whole conn when CLOSING */
     enum dn_conn_state state;
+    bool is_peer_done; /* EOF: no more requests; close once the replies owed are written */
     struct buf out; /* frame encoding scratch */
     struct dn_frame_rx rx; /* a large frame being received straight into its block */
     /* write */

@@ -26,9 +26,12 @@ struct nn_conn {
     struct bufferevent *bev;
     struct nn_session sess;
     struct buf out; /* replies of this turn, sent after the commit */
-    int is_closing;
+    int is_closing; /* no more requests are read; freed once the replies owed are written */
+    int is_broken;  /* the socket failed or timed out: nothing more can be written */
     struct nn_conn *prev, *next;
 };
+
+enum { NN_CLOSING_WRITE_TIMEOUT_S = 30 }; /* a peer that stops reading frees its connection */
 
 struct nn_server {
     struct event_base *base;
@@ -85,15 +88,44 @@ static void nn_conn_read_cb(struct bufferevent *bev, void *arg)
     nn_schedule_commit(c->srv);
 }
 
+/* The peer is done sending (EOF): the replies it is owed still go out, as after a bad frame.
+ * An error or a timeout breaks the socket: nothing more can reach the peer. */
 static void nn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct nn_conn *c = arg;
 
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         c->is_closing = 1;
-        buf_reset(&c->out);
+        if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+            c->is_broken = 1;
+            buf_reset(&c->out);
+        }
         nn_schedule_commit(c->srv);
     }
+}
+
+/* A closing connection's replies have been written: it can go. */
+static void nn_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    struct nn_conn *c = arg;
+
+    if (c->is_closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        nn_conn_free(c);
+}
+
+/* Frees a closing connection now if nothing it is owed waits in its output, else once the
+ * output is written (nn_conn_write_cb) or the write times out (nn_conn_event_cb): a peer that
+ * ends with a bad frame or a half-close still gets whole replies to the requests before it. */
+static void nn_conn_close_when_sent(struct nn_conn *c)
+{
+    struct timeval limit = { .tv_sec = NN_CLOSING_WRITE_TIMEOUT_S };
+
+    if (c->is_broken || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        nn_conn_free(c);
+        return;
+    }
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_set_timeouts(c->bev, NULL, &limit);
 }
 
 /* Group commit: one durable write for everything this turn changed, then every reply goes out. */
@@ -111,7 +143,7 @@ static void nn_commit_cb(evutil_socket_t fd, short what, void *arg)
         if (c->out.len)
             net_send_now(c->bev, &c->out);
         if (c->is_closing)
-            nn_conn_free(c);
+            nn_conn_close_when_sent(c);
     }
 }
 
@@ -147,7 +179,7 @@ static void nn_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct so
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
-    bufferevent_setcb(c->bev, nn_conn_read_cb, NULL, nn_conn_event_cb, c);
+    bufferevent_setcb(c->bev, nn_conn_read_cb, nn_conn_write_cb, nn_conn_event_cb, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, WIRE_BODY_MAX * 2);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }

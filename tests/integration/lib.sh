@@ -181,6 +181,20 @@ it_replicas() {
     done
 }
 
+# Prints the paths of the finalized replica .data files, sorted, once there are exactly COUNT
+# (datanodes report a block's files a moment after the write returns); fails after 30 s.
+it_replica_files() {
+    local count="$1" deadline=$((SECONDS + 30)) files
+    while :; do
+        mapfile -t files < <(find "$IT_STATE"/dn[0-9]* -path '*/finalized/*' -name 'blk_*.data' \
+            -type f | sort)
+        [ "${#files[@]}" -eq "$count" ] && break
+        [ $SECONDS -lt $deadline ] || fail "want $count replica files, found ${#files[@]}: ${files[*]}"
+        sleep 0.5
+    done
+    printf '%s\n' "${files[@]}"
+}
+
 # Waits until the mount answers (remounting through dfs-local up if the FUSE daemon died).
 it_ensure_mount() {
     if ! mountpoint -q "$IT_MNT" 2>/dev/null || ! ls "$IT_MNT" >/dev/null 2>&1; then

@@ -16,14 +16,8 @@ cp "$IT_TMP/orig" "$IT_MNT/victim"
 it_assert_same "$IT_TMP/orig" "$IT_MNT/victim"
 
 # The three replica files of the one block.
-deadline=$((SECONDS + 30))
-while :; do
-    mapfile -t files < <(find "$IT_STATE"/dn[0-9]* -path '*/finalized/*' -name 'blk_*.data' \
-        -type f | sort)
-    [ "${#files[@]}" -eq 3 ] && break
-    [ $SECONDS -lt $deadline ] || fail "want 3 replica files, found ${#files[@]}: ${files[*]}"
-    sleep 1
-done
+mapfile -t files < <(it_replica_files 3)
+[ "${#files[@]}" -eq 3 ] || fail "want 3 replica files"
 
 # flip FILE OFFSET: xor one byte in place (conv=notrunc keeps the rest of the file).
 flip() {

@@ -145,6 +145,26 @@ static void dn_write_down_failed(struct dn_conn *c, int rc)
     dn_write_execute(c, &out, NULL);
 }
 
+/* Whether a successful answer to the open's HELLO or WRITE_OPEN is one: it answers this open
+ * (req_id), and a HELLO_OK comes from a datanode of this cluster speaking this protocol. A
+ * stale address that now reaches another cluster's datanode must not take the replica. */
+static int dn_write_check_down_answer(const struct dn_conn *c, const struct wire_frame *f)
+{
+    struct wire_hello peer;
+    int rc;
+
+    if (f->hdr.req_id != c->open_req_id)
+        return -ERR_PROTO;
+    if (f->hdr.type == WIRE_DN_WRITE_OPEN_OK)
+        return f->hdr.body_len == 0 ? 0 : -ERR_PROTO;
+    rc = wire_hello_decode(f->body, f->hdr.body_len, &peer);
+    if (rc == 0)
+        rc = wire_hello_check(&peer, c->srv->cluster_id);
+    if (rc == 0 && peer.node_kind != WIRE_NODE_DATANODE)
+        rc = -ERR_PROTO;
+    return rc;
+}
+
 /* One frame from downstream; returns false once the downstream was dropped. */
 static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f)
 {
@@ -152,8 +172,18 @@ static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f
 
     c->is_down_pooled = false; /* it answered: no redial from here on */
     evbuffer_drain(c->down_early, evbuffer_get_length(c->down_early));
-    if (c->state == DN_CONN_OPENING && type == WIRE_HELLO_OK && f->hdr.status == 0)
-        return true;
+    if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK) &&
+        f->hdr.status == 0) {
+        int rc = dn_write_check_down_answer(c, f);
+        if (rc < 0) {
+            LOG_WARN("downstream %s:%u: bad %s: %s", c->down_host, c->down_port,
+                     wire_type_name(type), err_str(rc));
+            dn_write_down_failed(c, rc);
+            return false;
+        }
+        if (type == WIRE_HELLO_OK)
+            return true;
+    }
     if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK)) {
         if (f->hdr.status != 0) {
             dn_write_open_failed(c, err_from_wire(f->hdr.status));

@@ -1729,7 +1729,7 @@ static void fake_ack(int fd, uint64_t req_id, uint64_t seq, uint16_t status, uin
     buf_fini(&b);
 }
 
-enum { BAD_DOWN_VARIANTS = 16 };
+enum { BAD_DOWN_VARIANTS = 18 };
 static const char *const bad_down_what[BAD_DOWN_VARIANTS] = {
     "random bytes instead of HELLO_OK",
     "a header with a wrong checksum",
@@ -1747,6 +1747,8 @@ static const char *const bad_down_what[BAD_DOWN_VARIANTS] = {
     "an ack with a header error status",
     "half an ack, then a close",
     "an ack before WRITE_OPEN_OK",
+    "HELLO_OK of another cluster",
+    "HELLO_OK answering another req_id",
 };
 
 /* The answer to an open followed at once by a packet: DN_WRITE_OPEN_OK (open_id), or an
@@ -1859,11 +1861,23 @@ static void dn_bad_downstream(int variant)
     case 4:
         fake_send(down, WIRE_HELLO_OK, hello_id, 0, junk, 77);
         break;
+    case 16:
+        buf_reset(&hb);
+        wire_hello_frame(&hb, WIRE_HELLO_OK, hello_id, WIRE_NODE_DATANODE, "another-cluster",
+                         "garbage-down");
+        send_bytes(down, hb.data, hb.len);
+        break;
+    case 17:
+        buf_reset(&hb);
+        wire_hello_frame(&hb, WIRE_HELLO_OK, hello_id + 1, WIRE_NODE_DATANODE, opt_cluster,
+                         "garbage-down");
+        send_bytes(down, hb.data, hb.len);
+        break;
     default:
         send_bytes(down, hb.data, hb.len);
         break;
     }
-    if (variant >= 5) {
+    if (variant >= 5 && variant < 16) {
         fake_expect(down, WIRE_DN_WRITE_OPEN, &f, &st);
         uint64_t down_open_id = f.hdr.req_id;
         switch (variant) {
@@ -1934,6 +1948,10 @@ static void dn_bad_downstream(int variant)
     if (a == ANS_TIMEOUT)
         die("the client got no answer to its WRITE_OPEN after the downstream sent %s",
             bad_down_what[variant]);
+    /* An answer that is not one (a body where none belongs, another req_id, another cluster)
+     * must fail the open, not open a pipeline through a peer that never agreed to it. */
+    if (a == ANS_REPLY_OK && (variant == 4 || variant == 6 || variant >= 16))
+        die("the open succeeded after the downstream sent %s", bad_down_what[variant]);
     /* After a failed open the packets behind it get no answer of their own: the open's
      * error (or the error ack in its place) answers the whole write. */
     if (a == ANS_REPLY_OK) {

@@ -220,6 +220,27 @@ static int dn_conn_next_frame(struct dn_conn *c, struct dn_frame *fr)
     return rc;
 }
 
+/* A bad frame or the peer's EOF ends the requests, not the replies before them: those (a
+ * whole read among them, whose pump runs before the next frame is parsed) go out first. A
+ * write in progress ends: its client cannot send the rest. */
+static void dn_conn_end_requests(struct dn_conn *c)
+{
+    if (c->state == DN_CONN_OPENING || c->state == DN_CONN_WRITING)
+        dn_write_abort(c);
+    dn_conn_drain(c);
+}
+
+/* The peer is done sending and every whole frame it sent has been taken: once idle, close
+ * after the replies; a write still missing packets (the peer pipelined its open behind a read
+ * and hung up) can never finish. A write whose LAST arrived still finishes and acks. */
+static void dn_conn_after_peer_done(struct dn_conn *c)
+{
+    bool is_write = c->state == DN_CONN_OPENING || c->state == DN_CONN_WRITING;
+
+    if (c->state == DN_CONN_IDLE || (is_write && c->pipe.state == DN_PIPE_OPEN))
+        dn_conn_end_requests(c);
+}
+
 void dn_conn_process(struct dn_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -232,14 +253,11 @@ void dn_conn_process(struct dn_conn *c)
         if (rc < 0)
             break;
     }
-    /* A bad frame or the peer's EOF ends the requests, not the replies before them: those
-     * (a whole read among them, whose pump runs before the next frame is parsed) go out
-     * first. */
     if (rc < 0) {
         LOG_WARN("closing connection: %s", err_str(rc));
-        dn_conn_drain(c);
-    } else if (c->is_peer_done && c->state == DN_CONN_IDLE) {
-        dn_conn_drain(c);
+        dn_conn_end_requests(c);
+    } else if (c->is_peer_done && !dn_conn_is_blocked(c)) {
+        dn_conn_after_peer_done(c);
     }
 }
 
@@ -277,13 +295,12 @@ static void dn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
     struct dn_conn *c = arg;
 
     (void)bev;
-    /* A half-close after a read request still gets the whole reply (the pump goes on, and
-     * dn_conn_process() drains once idle); a write needs its client, so it ends. */
-    if ((what & BEV_EVENT_EOF) && !(what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) &&
-        (c->state == DN_CONN_IDLE || c->state == DN_CONN_READING ||
-         c->state == DN_CONN_DRAINING)) {
+    /* The peer half-closed: what it sent is still answered (dn_conn_after_peer_done() decides
+     * when to close; a read in progress or a draining output go on by themselves). */
+    if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
+        !(what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) && c->state != DN_CONN_HELLO) {
         c->is_peer_done = true;
-        if (c->state == DN_CONN_IDLE)
+        if (c->state != DN_CONN_READING && c->state != DN_CONN_DRAINING)
             dn_conn_process(c);
         return;
     }

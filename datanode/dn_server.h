@@ -9,7 +9,10 @@
  *   OPENING  -> WRITING (downstream OPEN_OK) | IDLE (open failed, error replied)
  *   WRITING  -> IDLE (LAST acked) | DRAINING (pipeline failed, error acked)
  *   READING  -> IDLE (EOF frame or error frame queued)
- *   DRAINING -> CLOSING once the output is flushed;  any -> CLOSING on EOF/error.
+ *   DRAINING -> CLOSING once the output is flushed;  any -> CLOSING on error or timeout.
+ * A bad frame ends a write and drains. The peer's EOF (a half-close) drains once IDLE: a read
+ * in progress is finished first, a write still missing packets ends, one whose LAST arrived
+ * finishes; EOF in HELLO closes at once.
  * While OPENING, READING or DRAINING (or when the downstream's output is above its high
  * watermark) no further request is taken from the input buffer: that is the back-pressure.
  * A connection is freed only from its deferred close event, never inside its own callbacks.

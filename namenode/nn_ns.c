@@ -499,16 +499,16 @@ int nn_ns_file_shape_is_valid(uint64_t block_size, uint64_t replication)
            replication <= NN_REPLICATION_MAX;
 }
 
-/* Where a new name goes in dir: -EINVAL for a bad name, -ENOSPC when inode numbers ran out,
- * -EEXIST if the name is taken. */
+/* Where a new name goes in dir: -EINVAL for a bad name, -EEXIST if the name is taken (the
+ * mount opens an existing file on it), -ENOSPC when inode numbers ran out. */
 static int new_entry_slot(const struct nn_ns *ns, const struct nn_inode *dir, const char *name,
                           uint32_t *idx)
 {
     if (!nn_ns_name_is_valid(name))
         return -EINVAL;
-    if (ns->next_ino >= NN_ID_MAX)
-        return -ENOSPC;
-    return dir_find(dir, name, strlen(name), idx) ? -EEXIST : 0;
+    if (dir_find(dir, name, strlen(name), idx))
+        return -EEXIST;
+    return ns->next_ino >= NN_ID_MAX ? -ENOSPC : 0;
 }
 
 static void touch_dir(struct nn_inode *dir, uint64_t now)

@@ -621,7 +621,11 @@ int nn_state_spend_unsynced_blk_ids(struct nn_state *st)
     struct nn_op op = { .kind = NN_OP_SPEND_BLK_IDS, .now_ms = st->now_ms };
     struct nn_op_result res = { 0 };
 
-    op.size = st->ns.next_blk_id + NN_BLK_IDS_UNSYNCED_MAX;
+    /* Near NN_ID_MAX (a damaged image) the rest is spent: no id at or past it is handed out,
+     * so the clamp loses nothing, and the namenode starts and answers ENOSPC for new blocks. */
+    op.size = st->ns.next_blk_id < NN_ID_MAX - NN_BLK_IDS_UNSYNCED_MAX
+                  ? st->ns.next_blk_id + NN_BLK_IDS_UNSYNCED_MAX
+                  : NN_ID_MAX;
     int rc = apply_logged(st, &op, &res);
     if (rc == 0 && st->journal)
         rc = nn_journal_sync(st->journal);

@@ -26,8 +26,9 @@ struct nn_conn {
     struct bufferevent *bev;
     struct nn_session sess;
     struct buf out; /* replies of this turn, sent after the commit */
-    int is_closing; /* no more requests are read; freed once the replies owed are written */
-    int is_broken;  /* the socket failed or timed out: nothing more can be written */
+    int is_closing;  /* no more requests are read; freed once the replies owed are written */
+    int is_draining; /* closing, and every reply owed handed to the output: freed once written */
+    int is_broken;   /* the socket failed or timed out: nothing more can be written */
     struct nn_conn *prev, *next;
 };
 
@@ -96,7 +97,7 @@ static void nn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
         c->is_closing = 1;
-        if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING)) {
             c->is_broken = 1;
             buf_reset(&c->out);
         }
@@ -104,12 +105,13 @@ static void nn_conn_event_cb(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-/* A closing connection's replies have been written: it can go. */
+/* A draining connection's replies have been written: it can go. (One merely closing may
+ * still have this turn's replies waiting for the commit.) */
 static void nn_conn_write_cb(struct bufferevent *bev, void *arg)
 {
     struct nn_conn *c = arg;
 
-    if (c->is_closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if (c->is_draining && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         nn_conn_free(c);
 }
 
@@ -124,6 +126,9 @@ static void nn_conn_close_when_sent(struct nn_conn *c)
         nn_conn_free(c);
         return;
     }
+    if (c->is_draining)
+        return; /* armed at the first commit: a later one must not restart the timeout */
+    c->is_draining = 1;
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_set_timeouts(c->bev, NULL, &limit);
 }

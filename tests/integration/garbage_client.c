@@ -1542,6 +1542,57 @@ static void dn_read_case(struct wire_blk blk, uint64_t off, uint64_t len)
     buf_fini(&b);
 }
 
+/* A read of the real block with a write of a made-up block pipelined behind it (its open and
+ * one packet, LAST or not), then a half-close. The read's reply must come whole, then the
+ * open's answer; a write missing packets can never finish and must end with a close, one
+ * whose LAST arrived finishes with a success ack first. Never a connection left hanging. */
+static void dn_write_behind_read_then_half_close(struct wire_blk blk, int with_last)
+{
+    static uint8_t data[CSUM_CHUNK_SIZE];
+    uint8_t csums[8];
+    struct buf all, b;
+    struct wire_blk wblk = { 0xbe41dc105e000000ULL | (uint64_t)(case_no & 0xffff), 1 };
+    struct wire_dn_read rd = { blk, 0, UINT64_MAX };
+    struct wire_dn_write_open open = { .blk = wblk, .target_count = 0 };
+    uint64_t read_id = next_req_id++, open_id = next_req_id++, pkt_id = next_req_id++;
+
+    buf_init(&all);
+    buf_init(&b);
+    rng_fill(data, sizeof(data));
+    le_put_u64(csums, csum_chunk(data, sizeof(data)));
+    wire_dn_read_encode(&b, &rd);
+    frame_make(&all, WIRE_DN_READ, read_id, b.data, b.len);
+    buf_reset(&b);
+    wire_dn_write_open_encode(&b, &open);
+    frame_make(&all, WIRE_DN_WRITE_OPEN, open_id, b.data, b.len);
+    buf_reset(&b);
+    struct wire_dn_write_pkt pkt = { 0, 0, with_last ? WIRE_PKT_LAST : 0, sizeof(data), data, 1,
+                                     csums };
+    wire_dn_write_pkt_encode(&b, &pkt);
+    frame_make(&all, WIRE_DN_WRITE_PKT, pkt_id, b.data, b.len);
+    counters->frames += 3;
+    int fd = conn_hello(WIRE_NODE_CLIENT);
+    send_bytes(fd, all.data, all.len);
+    if (shutdown(fd, SHUT_WR) < 0)
+        die("shutdown: %s", strerror(errno));
+    if (read_answer(fd, WIRE_DN_READ, read_id, 0, NULL) != ANS_REPLY_OK)
+        die("the read before a pipelined write and a half-close did not complete");
+    enum ans a = read_answer(fd, WIRE_DN_WRITE_OPEN, open_id, 0, NULL);
+    if (a == ANS_TIMEOUT)
+        die("the write's open behind a read and a half-close got no answer");
+    if (a == ANS_REPLY_OK) {
+        enum ans pa = read_answer(fd, WIRE_DN_WRITE_PKT, pkt_id, 0, NULL);
+        if (pa == ANS_TIMEOUT)
+            die("the packet of a write behind a read and a half-close got no answer");
+        if (with_last && (pa != ANS_REPLY_OK || last_ack.status != 0))
+            die("a whole write (LAST sent) behind a read and a half-close was not acked");
+    }
+    expect_close(fd, WIRE_DN_WRITE_PKT, pkt_id + 1, "half-close with a write behind a read");
+    close(fd);
+    buf_fini(&all);
+    buf_fini(&b);
+}
+
 /* A write of a made-up block: DN_WRITE_OPEN (0 targets), then the packets in pkts. */
 static void dn_bogus_write(int variant)
 {
@@ -2044,6 +2095,13 @@ static void group_hostile_dn(void)
             buf_fini(&all);
             buf_fini(&b);
             probe();
+        }
+        for (int with_last = 0; with_last < 2; with_last++) {
+            if (case_begin("DN_READ, a write %s pipelined behind it, then a half-close",
+                           with_last ? "with its LAST packet" : "missing packets")) {
+                dn_write_behind_read_then_half_close(blk, with_last);
+                probe();
+            }
         }
         const struct wire_blk others[] = { { blk.id, blk.gen + 1 }, { blk.id, 0 },
                                            { blk.id, UINT64_MAX }, { blk.id + 1000000, blk.gen },

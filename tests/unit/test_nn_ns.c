@@ -403,9 +403,12 @@ START_TEST(test_nn_ns_ids_at_their_limit_are_enospc)
     struct nn_op add_op = op_blk(NN_OP_ADD_BLOCK, f, "c1", no_blk, 0);
     struct nn_op spend = op_new(NN_OP_SPEND_BLK_IDS);
 
+    struct nn_op create_existing = op_create(NN_ROOT_INO, "f", "c1");
+
     ns.next_ino = NN_ID_MAX;
     expect_fail(&mkdir_op, -ENOSPC);
     expect_fail(&create_op, -ENOSPC);
+    expect_fail(&create_existing, -EEXIST); /* the mount then opens the file: no new inode */
     spend.size = NN_ID_MAX + 1;
     expect_fail(&spend, -EINVAL);
     spend.size = NN_ID_MAX;

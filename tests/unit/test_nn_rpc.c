@@ -699,6 +699,26 @@ START_TEST(test_nn_rpc_add_block_answers_early_and_a_start_spends_unsynced_ids)
 }
 END_TEST
 
+/* With block ids near NN_ID_MAX (only a damaged image gets there) the start spends the rest
+ * and still serves: new blocks are ENOSPC, not a namenode that cannot start. */
+START_TEST(test_nn_rpc_a_start_near_the_id_limit_spends_the_rest)
+{
+    struct nn_session dn, cl;
+    uint64_t ino;
+    struct reply r;
+    struct wire_nn_add_block_ok ab;
+
+    datanode(&dn, 0);
+    client(&cl, "c1");
+    ck_assert_uint_eq(create(&cl, NN_ROOT_INO, "f", &ino), 0);
+    st.ns.next_blk_id = NN_ID_MAX - 5;
+    ck_assert_int_eq(nn_state_spend_unsynced_blk_ids(&st), 0);
+    ck_assert_uint_eq(st.ns.next_blk_id, NN_ID_MAX);
+    ck_assert_uint_eq(add_block(&cl, ino, no_blk, 0, &r, &ab), wire_err(-ENOSPC));
+    reply_fini(&r);
+}
+END_TEST
+
 START_TEST(test_nn_rpc_add_block_without_live_datanodes_fails)
 {
     struct nn_session cl, dn;
@@ -1460,6 +1480,7 @@ static Suite *nn_rpc_suite(void)
     tcase_add_test(tc, test_nn_rpc_add_block_by_other_client_is_lease_error);
     tcase_add_test(tc, test_nn_rpc_add_block_without_live_datanodes_fails);
     tcase_add_test(tc, test_nn_rpc_add_block_answers_early_and_a_start_spends_unsynced_ids);
+    tcase_add_test(tc, test_nn_rpc_a_start_near_the_id_limit_spends_the_rest);
     tcase_add_test(tc, test_nn_rpc_silent_datanode_is_not_a_location);
     tcase_add_test(tc, test_nn_rpc_block_report_orders_invalid_replicas_deleted);
     tcase_add_test(tc, test_nn_rpc_truncate_releases_blocks_to_datanodes);

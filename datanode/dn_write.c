@@ -165,6 +165,31 @@ static int dn_write_check_down_answer(const struct dn_conn *c, const struct wire
     return rc;
 }
 
+/* The downstream's answer to the open's HELLO or WRITE_OPEN, while OPENING: its error fails
+ * the open with that error, an answer that is not one fails it as a broken pipeline, and a
+ * good WRITE_OPEN_OK opens the write upstream. Returns false once the downstream was dropped. */
+static bool dn_write_on_down_open_answer(struct dn_conn *c, const struct wire_frame *f)
+{
+    int rc;
+
+    if (f->hdr.status != 0) {
+        dn_write_open_failed(c, err_from_wire(f->hdr.status));
+        return false;
+    }
+    rc = dn_write_check_down_answer(c, f);
+    if (rc < 0) {
+        LOG_WARN("downstream %s:%u: bad %s: %s", c->down_host, c->down_port,
+                 wire_type_name(f->hdr.type), err_str(rc));
+        dn_write_down_failed(c, rc);
+        return false;
+    }
+    if (f->hdr.type == WIRE_DN_WRITE_OPEN_OK) {
+        dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, c->open_req_id, 0);
+        c->state = DN_CONN_WRITING;
+    }
+    return true;
+}
+
 /* One frame from downstream; returns false once the downstream was dropped. */
 static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f)
 {
@@ -172,27 +197,8 @@ static bool dn_write_on_down_frame(struct dn_conn *c, const struct wire_frame *f
 
     c->is_down_pooled = false; /* it answered: no redial from here on */
     evbuffer_drain(c->down_early, evbuffer_get_length(c->down_early));
-    if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK) &&
-        f->hdr.status == 0) {
-        int rc = dn_write_check_down_answer(c, f);
-        if (rc < 0) {
-            LOG_WARN("downstream %s:%u: bad %s: %s", c->down_host, c->down_port,
-                     wire_type_name(type), err_str(rc));
-            dn_write_down_failed(c, rc);
-            return false;
-        }
-        if (type == WIRE_HELLO_OK)
-            return true;
-    }
-    if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK)) {
-        if (f->hdr.status != 0) {
-            dn_write_open_failed(c, err_from_wire(f->hdr.status));
-            return false;
-        }
-        dn_conn_reply_empty(c, WIRE_DN_WRITE_OPEN_OK, c->open_req_id, 0);
-        c->state = DN_CONN_WRITING;
-        return true;
-    }
+    if (c->state == DN_CONN_OPENING && (type == WIRE_HELLO_OK || type == WIRE_DN_WRITE_OPEN_OK))
+        return dn_write_on_down_open_answer(c, f);
     if (c->state == DN_CONN_OPENING && type == WIRE_DN_WRITE_ACK) {
         /* it failed a packet that followed the open before it could answer the open */
         dn_write_open_failed(c, dn_write_early_ack_error(f));

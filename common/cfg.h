@@ -21,6 +21,12 @@ enum cfg_type { CFG_STR, CFG_U64, CFG_SIZE /* bytes, with optional K/M/G/T suffi
     X(CFG_REPLICATION, "dfs.replication", CFG_U64, "3", "default replica count of new files")      \
     X(CFG_HEARTBEAT_MS, "dfs.heartbeat_ms", CFG_U64, "3000", "datanode heartbeat interval")        \
     X(CFG_DN_DEAD_MS, "nn.dn_dead_ms", CFG_U64, "30000", "heartbeat silence before dead")          \
+    X(CFG_REPL_INTERVAL_MS, "nn.replication_interval_ms", CFG_U64, "1000",                          \
+      "replication monitor period")                                                                \
+    X(CFG_REPL_TIMEOUT_MS, "nn.replication_timeout_ms", CFG_U64, "300000",                         \
+      "a replica copy not reported by then is ordered again")                                      \
+    X(CFG_REPL_STREAMS, "nn.replication_streams", CFG_U64, "2",                                    \
+      "replica copies in flight per source datanode")                                              \
     X(CFG_CHECKPOINT_OPS, "nn.checkpoint_ops", CFG_U64, "100000", "log entries per checkpoint")    \
     X(CFG_CHECKPOINT_SECS, "nn.checkpoint_secs", CFG_U64, "3600", "seconds between checkpoints")   \
     X(CFG_DN_LISTEN, "dn.listen", CFG_STR, "127.0.0.1:9100", "datanode listen address")            \

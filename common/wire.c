@@ -824,6 +824,12 @@ static void cmd_get(struct cur *c, void *e_)
     struct wire_dn_cmd *e = e_;
     e->kind = cur_get_u8(c);
     blk_get(c, &e->blk);
+    if (e->kind == WIRE_CMD_REPLICATE) {
+        e->len = cur_get_u64(c);
+        dn_addr_get(c, &e->target);
+    } else if (e->kind != WIRE_CMD_DELETE) {
+        cur_fail(c);
+    }
 }
 void wire_dn_heartbeat_ok_begin(struct buf *b)
 {
@@ -833,6 +839,10 @@ void wire_dn_heartbeat_ok_put(struct buf *b, size_t body_start, const struct wir
 {
     buf_put_u8(b, e->kind);
     blk_put(b, &e->blk);
+    if (e->kind == WIRE_CMD_REPLICATE) {
+        buf_put_u64(b, e->len);
+        dn_addr_put(b, &e->target);
+    }
     count_bump(b, body_start, WIRE_CMDS_MAX);
 }
 int wire_dn_heartbeat_ok_decode(const void *body, size_t len, struct wire_dn_heartbeat_ok *m)

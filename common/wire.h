@@ -323,10 +323,14 @@ struct wire_dn_heartbeat {
     uint64_t remaining;
     uint32_t active_writes;
 };
-enum wire_cmd_kind { WIRE_CMD_DELETE = 1 };
+/* DELETE: remove the replica blk. REPLICATE: copy the finalized replica blk (len bytes) to
+ * target, a datanode that does not hold it, through the write protocol (re-replication). */
+enum wire_cmd_kind { WIRE_CMD_DELETE = 1, WIRE_CMD_REPLICATE = 2 };
 struct wire_dn_cmd {
     uint8_t kind; /* enum wire_cmd_kind */
     struct wire_blk blk;
+    uint64_t len;               /* REPLICATE only */
+    struct wire_dn_addr target; /* REPLICATE only */
 };
 struct wire_dn_heartbeat_ok {
     uint32_t count;

@@ -276,11 +276,10 @@ static int dn_nn_on_heartbeat_ok(struct dn_nn *nn, const struct wire_frame *f)
     for (uint32_t i = 0; i < m.count; i++) {
         struct wire_dn_cmd cmd;
         wire_dn_heartbeat_ok_next(&m, &cmd);
-        if (cmd.kind != WIRE_CMD_DELETE) {
-            LOG_WARN("unknown namenode command kind=%u", cmd.kind);
-            continue;
-        }
-        dn_nn_queue_delete(nn, cmd.blk);
+        if (cmd.kind == WIRE_CMD_DELETE)
+            dn_nn_queue_delete(nn, cmd.blk);
+        else if (!dn_copier_push(&nn->copier, &cmd))
+            LOG_WARN("copy queue full, dropping the copy of blk=%016" PRIx64, cmd.blk.id);
     }
     if (m.count > 0)
         dn_nn_delete_poll_later(nn);
@@ -423,6 +422,17 @@ static int dn_nn_copy_cfg(struct dn_nn *nn, const struct dn_nn_cfg *cfg, char *e
     return 0;
 }
 
+static int dn_nn_start_copier(struct dn_nn *nn, const struct dn_store *store)
+{
+    struct dn_copy_self self = { .timeout_ms = DN_COPY_TIMEOUT_MS };
+
+    snprintf(self.cluster_id, sizeof(self.cluster_id), "%s", nn->cluster_id);
+    snprintf(self.node_id, sizeof(self.node_id), "%s", nn->node_id);
+    int rc = dn_copier_start(&nn->copier, store, &self);
+    nn->is_copier_started = rc == 0;
+    return rc;
+}
+
 int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store,
                const struct dn_nn_cfg *cfg, char *err, size_t errlen)
 {
@@ -447,6 +457,12 @@ int dn_nn_open(struct dn_nn *nn, struct event_base *base, struct dn_store *store
         dn_nn_close(nn);
         return rc;
     }
+    rc = dn_nn_start_copier(nn, store);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot start the copier thread: %s", strerror(-rc));
+        dn_nn_close(nn);
+        return rc;
+    }
     struct timeval now = { 0, 0 };
     evtimer_add(nn->retry_ev, &now);
     return 0;
@@ -462,6 +478,8 @@ void dn_nn_close(struct dn_nn *nn)
     event_free(nn->heartbeat_ev);
     event_free(nn->report_ev);
     dn_deleter_stop(&nn->deleter);
+    if (nn->is_copier_started)
+        dn_copier_stop(&nn->copier);
     event_free(nn->delete_ev);
     event_free(nn->received_ev);
     buf_fini(&nn->out);

@@ -3,7 +3,8 @@
  * States: DOWN --retry timer--> HELLO (HELLO sent) --HELLO_OK--> REGISTERING (DN_REGISTER
  * sent) --REGISTER_OK--> UP (full block report sent, heartbeat timer running).
  * UP: a heartbeat every heartbeat_ms (from REGISTER_OK, else dfs.heartbeat_ms); DELETE
- * commands in a reply are executed and confirmed with DN_BLOCK_DELETED; each finalized
+ * commands in a reply are executed and confirmed with DN_BLOCK_DELETED, REPLICATE commands go
+ * to the copier's thread (dn_copier.h; the target announces the copy); each finalized
  * replica is announced with DN_BLOCK_RECEIVED, batched: within DN_NN_RECEIVED_DELAY_MS, or at
  * once when DN_NN_RECEIVED_BATCH wait (the namenode already counts a pipeline's targets as
  * locations; for small files one message each woke the namenode, and this node again for
@@ -22,6 +23,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "dn_copier.h"
 #include "dn_deleter.h"
 #include "dn_store.h"
 #include "wire.h"
@@ -79,6 +81,8 @@ struct dn_nn {
      * DN_NN_DELETE_POLL_MS while it has work, and confirms it with DN_BLOCK_DELETED. */
     struct dn_deleter deleter;
     struct event *delete_ev;
+    struct dn_copier copier; /* REPLICATE commands */
+    bool is_copier_started;
     struct wire_blk_len received[DN_NN_RECEIVED_BATCH]; /* finalized, not announced yet */
     uint32_t received_count;
     struct event *received_ev;

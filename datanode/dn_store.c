@@ -605,7 +605,7 @@ void dn_store_read_advise(const struct dn_reader *rd, uint64_t offset, uint64_t 
                         (off_t)(csum_chunk_count(len) * DN_CHUNK_CSUM_LEN), POSIX_FADV_WILLNEED);
 }
 
-int dn_store_read_open(struct dn_store *s, struct wire_blk blk, uint64_t first_off,
+int dn_store_read_open(const struct dn_store *s, struct wire_blk blk, uint64_t first_off,
                        uint64_t first_len, struct dn_reader *rd)
 {
     /* By its exact name first: a read scans no directory (after a cache drop that scan is

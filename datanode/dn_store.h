@@ -98,7 +98,7 @@ void dn_store_rbw_abort(struct dn_store *s, struct dn_rbw *r);
  * first_len), is asked of the disk as soon as the data file is open, so that a cold read waits
  * for it and the checksum file together, not one after the other. Errors: -ERR_NO_BLOCK,
  * -ERR_STALE_GEN (only an older gen is stored), -ERR_CORRUPT (inconsistent files), -errno. */
-int dn_store_read_open(struct dn_store *s, struct wire_blk blk, uint64_t first_off,
+int dn_store_read_open(const struct dn_store *s, struct wire_blk blk, uint64_t first_off,
                        uint64_t first_len, struct dn_reader *rd);
 /* Tells the kernel a read of [offset, offset + len) is coming (data and checksums), so the
  * disk reads ahead while earlier frames are being sent. Advice only: never fails. */

@@ -16,8 +16,10 @@ void nn_dns_init(struct nn_dns *d, uint64_t dead_ms)
 
 void nn_dns_fini(struct nn_dns *d)
 {
-    for (uint32_t i = 0; i < d->count; i++)
+    for (uint32_t i = 0; i < d->count; i++) {
         free(d->v[i].cmds);
+        free(d->v[i].copies);
+    }
     free(d->v);
     d->v = NULL;
     d->count = 0;
@@ -44,6 +46,7 @@ int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t
     dn->used = r->used;
     dn->remaining = r->remaining;
     dn->last_heartbeat_ms = now_ms;
+    dn->is_reported = 0;
     *idx_out = idx;
     return 0;
 }
@@ -80,18 +83,67 @@ void nn_dns_queue_delete(struct nn_dns *d, uint32_t idx, struct wire_blk blk)
     dn->cmds[dn->cmd_count++] = blk;
 }
 
-size_t nn_dns_take_cmds(struct nn_dns *d, uint32_t idx, struct wire_dn_cmd *out, size_t max)
+int nn_dns_queue_copy(struct nn_dns *d, uint32_t idx, struct wire_blk blk, uint64_t len,
+                      uint32_t target)
 {
-    ASSERT(idx < d->count);
+    ASSERT(idx < d->count && target < d->count && target != idx);
     struct nn_dn *dn = &d->v[idx];
+    if (dn->copy_count == NN_DN_COPIES_MAX)
+        return -ENOSPC;
+    if (!dn->copies)
+        dn->copies = xmalloc(NN_DN_COPIES_MAX * sizeof(*dn->copies));
+    dn->copies[dn->copy_count++] = (struct nn_dn_copy){ .blk = blk, .len = len, .target = target };
+    return 0;
+}
+
+static size_t nn_dns_take_copies(struct nn_dns *d, struct nn_dn *dn, struct wire_dn_cmd *out,
+                                 size_t max)
+{
+    size_t n = dn->copy_count < max ? dn->copy_count : max;
+
+    if (n == 0)
+        return 0; /* copies may still be NULL: memmove(NULL, ...) is undefined even for 0 bytes */
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (struct wire_dn_cmd){ .kind = WIRE_CMD_REPLICATE, .blk = dn->copies[i].blk,
+                                       .len = dn->copies[i].len };
+        nn_dns_addr(d, dn->copies[i].target, &out[i].target);
+    }
+    memmove(dn->copies, dn->copies + n, (dn->copy_count - n) * sizeof(*dn->copies));
+    dn->copy_count -= (uint32_t)n;
+    return n;
+}
+
+static size_t nn_dns_take_deletes(struct nn_dn *dn, struct wire_dn_cmd *out, size_t max)
+{
     size_t n = dn->cmd_count < max ? dn->cmd_count : max;
 
     if (n == 0)
-        return 0; /* cmds may still be NULL: memmove(NULL, ...) is undefined even for 0 bytes */
+        return 0;
     for (size_t i = 0; i < n; i++)
         out[i] = (struct wire_dn_cmd){ .kind = WIRE_CMD_DELETE, .blk = dn->cmds[i] };
     memmove(dn->cmds, dn->cmds + n, (dn->cmd_count - n) * sizeof(*dn->cmds));
     dn->cmd_count -= n;
+    return n;
+}
+
+size_t nn_dns_take_cmds(struct nn_dns *d, uint32_t idx, struct wire_dn_cmd *out, size_t max)
+{
+    ASSERT(idx < d->count);
+    struct nn_dn *dn = &d->v[idx];
+    size_t n = nn_dns_take_copies(d, dn, out, max);
+
+    return n + nn_dns_take_deletes(dn, out + n, max - n);
+}
+
+size_t nn_dns_live_candidates(const struct nn_dns *d, uint64_t now_ms, struct nn_place_cand *out)
+{
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < d->count; i++) {
+        if (nn_dns_is_live(d, i, now_ms))
+            out[n++] = (struct nn_place_cand){ .node_id = d->v[i].node_id,
+                                               .weight = d->v[i].remaining, .idx = i };
+    }
     return n;
 }
 

@@ -8,9 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn_place.h"
 #include "wire.h"
 
-enum { NN_DN_MAX = 4096, NN_DN_CMDS_MAX = 1 << 16 };
+enum { NN_DN_MAX = 4096, NN_DN_CMDS_MAX = 1 << 16, NN_DN_COPIES_MAX = 64 };
+
+/* A copy of a replica this node holds, ordered to another node (re-replication). */
+struct nn_dn_copy {
+    struct wire_blk blk;
+    uint64_t len;
+    uint32_t target; /* datanode index */
+};
 
 struct nn_dn {
     char node_id[WIRE_ID_MAX + 1];
@@ -21,9 +29,14 @@ struct nn_dn {
     uint64_t remaining;
     uint64_t last_heartbeat_ms;
     uint32_t active_writes;
+    /* A full block report has ended since the node last registered: until then its locations
+     * in the block map may be stale (it may have lost replicas while away). */
+    uint8_t is_reported;
     struct wire_blk *cmds; /* pending DELETE commands, bounded by NN_DN_CMDS_MAX */
     size_t cmd_count;
     size_t cmd_cap;
+    struct nn_dn_copy *copies; /* pending REPLICATE commands, bounded by NN_DN_COPIES_MAX */
+    uint32_t copy_count;
 };
 
 struct nn_dns {
@@ -44,8 +57,16 @@ int nn_dns_is_live(const struct nn_dns *d, uint32_t idx, uint64_t now_ms);
 /* Queues "delete blk" for node idx (dropped silently when the queue is full: the node's next
  * full block report brings the replica up again). */
 void nn_dns_queue_delete(struct nn_dns *d, uint32_t idx, struct wire_blk blk);
-/* Moves up to max pending commands of node idx into out; returns how many. */
+/* Queues "copy blk (len bytes) to node target" for node idx. -ENOSPC when its queue is full. */
+int nn_dns_queue_copy(struct nn_dns *d, uint32_t idx, struct wire_blk blk, uint64_t len,
+                      uint32_t target);
+/* Moves up to max pending commands of node idx into out, copies first (a copy restores a
+ * replica; deletes can wait); returns how many. A copy's target address borrows the table's
+ * strings. */
 size_t nn_dns_take_cmds(struct nn_dns *d, uint32_t idx, struct wire_dn_cmd *out, size_t max);
+/* The live nodes as placement candidates weighted by free space, into out (NN_DN_MAX slots);
+ * returns how many. */
+size_t nn_dns_live_candidates(const struct nn_dns *d, uint64_t now_ms, struct nn_place_cand *out);
 /* The node's wire address (borrowing its strings). */
 void nn_dns_addr(const struct nn_dns *d, uint32_t idx, struct wire_dn_addr *out);
 

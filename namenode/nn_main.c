@@ -86,6 +86,14 @@ static int load_state(struct nn_main *m)
     m->st.heartbeat_ms = (uint32_t)cfg_u64(&m->cfg, CFG_HEARTBEAT_MS);
     nn_blocks_init(&m->st.blocks, &m->st.ns);
     nn_dns_init(&m->st.dns, cfg_u64(&m->cfg, CFG_DN_DEAD_MS));
+    /* Until the datanodes have had time to register and report, every block looks lost. */
+    struct nn_repl_opts ro = {
+        .streams_per_dn = (uint32_t)cfg_u64(&m->cfg, CFG_REPL_STREAMS),
+        .timeout_ms = cfg_u64(&m->cfg, CFG_REPL_TIMEOUT_MS),
+        .scan_per_tick = NN_REPL_SCAN_PER_TICK,
+        .not_before_ms = nn_wall_ms() + cfg_u64(&m->cfg, CFG_DN_DEAD_MS),
+    };
+    nn_repl_init(&m->st.repl, &ro);
     rc = nn_state_rebuild_blocks(&m->st);
     if (rc < 0) {
         LOG_ERROR("namespace in %s is inconsistent: %s", dir, err_str(rc));
@@ -109,6 +117,16 @@ static int check_cfg(const struct cfg *cfg)
     }
     if (!nn_ns_file_shape_is_valid(NN_BLOCK_UNIT, rep)) {
         fprintf(stderr, "dfs-namenode: dfs.replication must be 1..%d\n", NN_REPLICATION_MAX);
+        return -EINVAL;
+    }
+    if (cfg_u64(cfg, CFG_REPL_INTERVAL_MS) == 0 || cfg_u64(cfg, CFG_REPL_TIMEOUT_MS) == 0) {
+        fprintf(stderr, "dfs-namenode: nn.replication_interval_ms and "
+                        "nn.replication_timeout_ms must be above 0\n");
+        return -EINVAL;
+    }
+    if (cfg_u64(cfg, CFG_REPL_STREAMS) == 0 || cfg_u64(cfg, CFG_REPL_STREAMS) > NN_REPL_STREAMS_MAX) {
+        fprintf(stderr, "dfs-namenode: nn.replication_streams must be 1..%d\n",
+                NN_REPL_STREAMS_MAX);
         return -EINVAL;
     }
     if (log_parse_level(cfg_str(cfg, CFG_LOG_LEVEL), &level) < 0) {
@@ -136,6 +154,7 @@ static int serve(struct nn_main *m)
         .listen_port = 0,
         .checkpoint_ops = cfg_u64(&m->cfg, CFG_CHECKPOINT_OPS),
         .checkpoint_ms = cfg_u64(&m->cfg, CFG_CHECKPOINT_SECS) * 1000,
+        .replication_interval_ms = cfg_u64(&m->cfg, CFG_REPL_INTERVAL_MS),
         .now_ms = nn_wall_ms,
     };
     char host[WIRE_HOST_MAX + 1], err[256];
@@ -191,6 +210,7 @@ int main(int argc, char **argv)
         rc = load_state(&m);
     if (rc == 0) {
         rc = serve(&m);
+        nn_repl_fini(&m.st.repl);
         nn_dns_fini(&m.st.dns);
         nn_blocks_fini(&m.st.blocks);
         nn_ns_fini(&m.st.ns);

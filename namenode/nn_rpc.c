@@ -411,20 +411,6 @@ static int h_rename(struct nn_state *st, struct nn_session *s, const struct wire
     return apply_logged(st, &op, &res);
 }
 
-/* Live datanodes as placement candidates weighted by free space. */
-static size_t place_candidates(const struct nn_state *st, struct nn_place_cand *c)
-{
-    size_t n = 0;
-
-    for (uint32_t i = 0; i < st->dns.count; i++) {
-        if (!nn_dns_is_live(&st->dns, i, st->now_ms))
-            continue;
-        c[n++] = (struct nn_place_cand){ .node_id = st->dns.v[i].node_id,
-                                         .weight = st->dns.v[i].remaining, .idx = i };
-    }
-    return n;
-}
-
 static int h_add_block(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
                        struct buf *out)
 {
@@ -435,7 +421,7 @@ static int h_add_block(struct nn_state *st, struct nn_session *s, const struct w
     uint32_t chosen[NN_LOCS_MAX];
 
     DECODE(nn_add_block, f, &m);
-    size_t ncand = place_candidates(st, cands);
+    size_t ncand = nn_dns_live_candidates(&st->dns, st->now_ms, cands);
     if (ncand == 0)
         return -ERR_NO_DATANODES;
     op_init(st, s, &op, NN_OP_ADD_BLOCK);
@@ -477,7 +463,7 @@ static int h_complete(struct nn_state *st, struct nn_session *s, const struct wi
 
 /* ---- control plane (datanodes) ---- */
 
-enum { NN_DELETES_PER_HEARTBEAT = 1024 };
+enum { NN_CMDS_PER_HEARTBEAT = 1024 };
 
 static int need_dn(const struct nn_session *s)
 {
@@ -514,10 +500,10 @@ static int h_dn_heartbeat(struct nn_state *st, struct nn_session *s, const struc
         return -ERR_PROTO;
     nn_dns_heartbeat(&st->dns, (uint32_t)s->dn_idx, &m, st->now_ms);
     wire_dn_heartbeat_ok_begin(out);
-    /* At most NN_DELETES_PER_HEARTBEAT commands per heartbeat (as HDFS limits invalidations):
+    /* At most NN_CMDS_PER_HEARTBEAT commands per heartbeat (as HDFS limits invalidations):
      * a datanode works through deletes on its event loop, and thousands at once would hold up
      * its pipelines and heartbeats. The rest wait for the next heartbeat. */
-    for (size_t sent = 0; sent < NN_DELETES_PER_HEARTBEAT; sent += n) {
+    for (size_t sent = 0; sent < NN_CMDS_PER_HEARTBEAT; sent += n) {
         n = nn_dns_take_cmds(&st->dns, (uint32_t)s->dn_idx, cmds, 256);
         for (size_t i = 0; i < n; i++)
             wire_dn_heartbeat_ok_put(out, body, &cmds[i]);
@@ -544,9 +530,13 @@ static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wi
         wire_dn_blocks_next(&m, &e);
         if (is_deleted)
             nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
-        else if (!nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
+        else if (nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
+            nn_repl_on_replica(&st->repl, e.blk.id, dn);
+        else
             nn_dns_queue_delete(&st->dns, dn, e.blk);
     }
+    if (m.flags & WIRE_REPORT_LAST)
+        st->dns.v[dn].is_reported = 1;
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "nn_dn.h"
 #include "nn_journal.h"
 #include "nn_ns.h"
+#include "nn_repl.h"
 #include "wire.h"
 
 /* More block ids than one namenode can allocate between two syncs of its edit log (each
@@ -23,6 +24,7 @@ struct nn_state {
     struct nn_ns ns;
     struct nn_blocks blocks;
     struct nn_dns dns;
+    struct nn_repl repl;
     struct nn_journal *journal; /* NULL in tests: changes are applied but not logged */
     uint64_t now_ms;
     const char *cluster_id;

@@ -42,6 +42,7 @@ struct nn_server {
     struct nn_conn *conns;
     struct event *commit_ev;
     struct event *tick_ev;
+    struct event *repl_ev; /* the replication monitor's period */
     uint64_t last_checkpoint_ms;
 };
 
@@ -168,6 +169,26 @@ static void nn_tick_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* The replication monitor's tick; logs what it ordered. */
+static void nn_repl_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct nn_server *srv = arg;
+    struct nn_state *st = srv->st;
+    struct nn_repl_stats before = st->repl.totals, *now = &st->repl.totals;
+
+    st->now_ms = srv->opts.now_ms();
+    nn_repl_tick(&st->repl, &st->blocks, &st->dns, st->now_ms);
+    if (now->copies_ordered != before.copies_ordered ||
+        now->deletes_ordered != before.deletes_ordered ||
+        now->copies_dropped != before.copies_dropped)
+        LOG_INFO("replication: ordered %llu copies and %llu excess deletes, %llu copies failed; "
+                 "%zu in flight",
+                 (unsigned long long)(now->copies_ordered - before.copies_ordered),
+                 (unsigned long long)(now->deletes_ordered - before.deletes_ordered),
+                 (unsigned long long)(now->copies_dropped - before.copies_dropped),
+                 nn_repl_in_flight(&st->repl));
+}
+
 static void nn_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                          int socklen, void *arg)
 {
@@ -211,6 +232,11 @@ struct nn_server *nn_server_new(struct event_base *base, struct nn_state *st,
     event_priority_set(srv->tick_ev, NN_PRIO_IO);
     struct timeval one_sec = { 1, 0 };
     event_add(srv->tick_ev, &one_sec);
+    srv->repl_ev = event_new(base, -1, EV_PERSIST, nn_repl_cb, srv);
+    event_priority_set(srv->repl_ev, NN_PRIO_IO);
+    uint64_t ms = opts->replication_interval_ms;
+    struct timeval period = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+    event_add(srv->repl_ev, &period);
     return srv;
 }
 
@@ -237,6 +263,7 @@ void nn_server_free(struct nn_server *srv)
         nn_conn_free(srv->conns);
     event_free(srv->commit_ev);
     event_free(srv->tick_ev);
+    event_free(srv->repl_ev);
     evconnlistener_free(srv->listener);
     free(srv);
 }

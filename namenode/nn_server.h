@@ -1,7 +1,7 @@
 /* nn_server: the namenode's libevent glue. It accepts connections, cuts frames, hands each to
  * nn_rpc_dispatch(), and at the end of every loop turn (a lowest-priority event) makes the
  * journal batch durable with one fdatasync (group commit) before sending any reply of that
- * turn. It also runs the checkpoint timer. Connections are freed only from that deferred event,
+ * turn. It also runs the checkpoint timer and the replication monitor's. Connections are freed only from that deferred event,
  * never inside their own callbacks. One thread: the loop's. */
 #ifndef DFS_NN_SERVER_H
 #define DFS_NN_SERVER_H
@@ -19,6 +19,7 @@ struct nn_server_opts {
     uint16_t listen_port;
     uint64_t checkpoint_ops;
     uint64_t checkpoint_ms;
+    uint64_t replication_interval_ms; /* period of the replication monitor (nn_repl.h) */
     nn_clock_fn *now_ms;
 };
 

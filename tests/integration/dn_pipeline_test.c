@@ -131,7 +131,7 @@ static int nn_handle(struct fake_nn *nn, int fd, const struct wire_frame *f, int
         uint64_t id = atomic_load(&nn->delete_id);
         wire_dn_heartbeat_ok_begin(&b);
         if (id && !*has_deleted) {
-            struct wire_dn_cmd cmd = { WIRE_CMD_DELETE, { id, 1 } };
+            struct wire_dn_cmd cmd = { .kind = WIRE_CMD_DELETE, .blk = { id, 1 } };
             wire_dn_heartbeat_ok_put(&b, body, &cmd);
             *has_deleted = 1;
         }

@@ -45,6 +45,8 @@ static void state_init_around_ns(void)
 {
     nn_blocks_init(&st.blocks, &st.ns);
     nn_dns_init(&st.dns, DEAD_MS);
+    nn_repl_init(&st.repl, &(struct nn_repl_opts){ .streams_per_dn = 2, .timeout_ms = 60000,
+                                                   .scan_per_tick = 1024 });
     st.now_ms = T0;
     st.cluster_id = cluster;
     st.block_size = BS;
@@ -61,6 +63,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    nn_repl_fini(&st.repl);
     nn_dns_fini(&st.dns);
     nn_blocks_fini(&st.blocks);
     nn_ns_fini(&st.ns);

@@ -1,0 +1,60 @@
+/* nn_repl: the replication monitor (HDFS's RedundancyMonitor in small). Every tick it looks at
+ * a slice of the block map and, for each committed block:
+ *  - with fewer replicas on live datanodes than its file's replication (a datanode died), orders
+ *    one live holder, the source, to copy it to a live datanode that holds no replica of it
+ *    (chosen by placement); one copy per block at a time, at most streams_per_dn in flight per
+ *    source. The copy counts once the target reports the replica (DN_BLOCK_RECEIVED), after it
+ *    is on the target's disk; a copy not reported within timeout_ms, or whose source or target
+ *    died, is forgotten and ordered again (another target where there is one);
+ *  - with more (a dead datanode came back), orders the excess deleted: the replicas placement
+ *    ranks lowest, never the source or target of a copy in flight, and drops them from the map
+ *    at once so that no reader is sent to them.
+ * A block with no live replica is lost until one comes back; nothing can be done for it here.
+ * After a namenode start every location is unknown until the datanodes report, so the monitor
+ * stays idle until not_before_ms. Pure (time is passed in); owned by the namenode loop. */
+#ifndef DFS_NN_REPL_H
+#define DFS_NN_REPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn_blocks.h"
+#include "nn_dn.h"
+#include "nn_place.h"
+#include "u64map.h"
+
+/* Blocks per tick: a pass over a million blocks takes 16 ticks, each a few ms of the loop. */
+enum { NN_REPL_STREAMS_MAX = 64, NN_REPL_SCAN_PER_TICK = 1 << 16 };
+
+struct nn_repl_opts {
+    uint32_t streams_per_dn; /* copies in flight per source datanode, 1..NN_REPL_STREAMS_MAX */
+    uint64_t timeout_ms;     /* a copy not reported by then is ordered again */
+    uint32_t scan_per_tick;  /* blocks looked at per tick */
+    uint64_t not_before_ms;  /* idle before this (the datanodes' first reports) */
+};
+
+struct nn_repl {
+    struct nn_repl_opts opts;
+    struct u64map copies; /* block id -> struct nn_repl_copy (owned): copies in flight */
+    uint16_t *in_flight;  /* copies in flight per source datanode index (NN_DN_MAX) */
+    struct nn_place_cand *cands; /* 2 * NN_DN_MAX: a tick's live datanodes and a scratch list */
+    size_t cursor;        /* the scan's position in the block map (nn_blocks_next) */
+    struct nn_repl_stats {
+        uint64_t copies_ordered;
+        uint64_t deletes_ordered;
+        uint64_t copies_done;
+        uint64_t copies_dropped; /* timed out, source or target dead, or block gone */
+    } totals;                    /* since start, for the log and tests */
+};
+
+void nn_repl_init(struct nn_repl *r, const struct nn_repl_opts *opts);
+void nn_repl_fini(struct nn_repl *r);
+/* One step of the monitor at now_ms: forgets failed copies, then looks at the next
+ * scan_per_tick blocks, queuing commands on the datanodes (nn_dns_queue_copy/_delete). */
+void nn_repl_tick(struct nn_repl *r, struct nn_blocks *bm, struct nn_dns *dns, uint64_t now_ms);
+/* Datanode dn reported a valid replica of block id: a copy to it is done. */
+void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+/* Copies in flight (for tests and the report). */
+size_t nn_repl_in_flight(const struct nn_repl *r);
+
+#endif

@@ -117,14 +117,17 @@ static int nn_repl_holds(const struct nn_blk *b, uint32_t dn)
 }
 
 /* The live holder with the fewest copies in flight, below the limit; -1 if all are busy.
- * Ties go to the first from a position that depends on the block, to spread the work. */
-static int nn_repl_pick_source(const struct nn_repl *r, uint64_t blk_id, const uint16_t *live,
-                               size_t n)
+ * Ties go to the first from a position drawn from the block and the time, so that the work
+ * spreads and a copy ordered again after a failure (a corrupt source) can come from another
+ * holder. */
+static int nn_repl_pick_source(const struct nn_repl *r, const struct nn_repl_view *v,
+                               uint64_t blk_id, const uint16_t *live, size_t n)
 {
+    uint64_t start = u64map_mix(blk_id ^ v->now_ms);
     int best = -1;
 
     for (size_t k = 0; k < n; k++) {
-        uint16_t dn = live[(blk_id + k) % n];
+        uint16_t dn = live[(start + k) % n];
         if (r->in_flight[dn] >= r->opts.streams_per_dn)
             continue;
         if (best < 0 || r->in_flight[dn] < r->in_flight[best])
@@ -154,7 +157,7 @@ static int nn_repl_pick_target(const struct nn_repl_view *v, const struct nn_blk
 static void nn_repl_order_copy(struct nn_repl *r, const struct nn_repl_view *v,
                                const struct nn_blk *b, const uint16_t *live, size_t n)
 {
-    int source = nn_repl_pick_source(r, b->id, live, n);
+    int source = nn_repl_pick_source(r, v, b->id, live, n);
     int target = source < 0 ? -1 : nn_repl_pick_target(v, b);
     struct wire_blk blk = { b->id, b->gen };
 

@@ -23,8 +23,9 @@
 #include "nn_place.h"
 #include "u64map.h"
 
-/* Blocks per tick: a pass over a million blocks takes 16 ticks, each a few ms of the loop. */
-enum { NN_REPL_STREAMS_MAX = 64, NN_REPL_SCAN_PER_TICK = 1 << 16 };
+/* Blocks per tick: a pass over a million blocks takes 64 ticks (about a minute at the default
+ * period), each a millisecond or two of the loop. */
+enum { NN_REPL_STREAMS_MAX = 64, NN_REPL_SCAN_PER_TICK = 1 << 14 };
 
 struct nn_repl_opts {
     uint32_t streams_per_dn; /* copies in flight per source datanode, 1..NN_REPL_STREAMS_MAX */

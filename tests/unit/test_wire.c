@@ -754,12 +754,18 @@ static int dec_nn_report_ok(const void *p, size_t n, int verify)
     return rc;
 }
 
+/* Commands 0 and 2 are DELETEs, 1 a REPLICATE (which alone carries a length and a target). */
 static void enc_dn_heartbeat_ok(struct buf *b)
 {
     size_t start = b->len;
     wire_dn_heartbeat_ok_begin(b);
-    for (uint32_t i = 0; i < 2; i++) {
+    for (uint32_t i = 0; i < 3; i++) {
         struct wire_dn_cmd e = { .kind = WIRE_CMD_DELETE, .blk = { .id = 70 + i, .gen = 4 } };
+        if (i == 1)
+            e = (struct wire_dn_cmd){ .kind = WIRE_CMD_REPLICATE, .blk = { .id = 71, .gen = 4 },
+                                      .len = 65537,
+                                      .target = { .node_id = wire_str_c("dn-x"),
+                                                  .host = wire_str_c("10.0.0.9"), .port = 9102 } };
         wire_dn_heartbeat_ok_put(b, start, &e);
     }
 }
@@ -768,11 +774,11 @@ static int dec_dn_heartbeat_ok(const void *p, size_t n, int verify)
     struct wire_dn_heartbeat_ok m;
     int rc = wire_dn_heartbeat_ok_decode(p, n, &m);
     if (rc == 0 && verify) {
-        ck_assert_uint_eq(m.count, 2);
-        for (uint32_t i = 0; i < 2; i++) {
+        ck_assert_uint_eq(m.count, 3);
+        for (uint32_t i = 0; i < 3; i++) {
             struct wire_dn_cmd e;
             wire_dn_heartbeat_ok_next(&m, &e);
-            ck_assert_uint_eq(e.kind, WIRE_CMD_DELETE);
+            ck_assert_uint_eq(e.kind, i == 1 ? WIRE_CMD_REPLICATE : WIRE_CMD_DELETE);
             ck_assert_uint_eq(e.blk.id, 70 + i);
             ck_assert_uint_eq(e.blk.gen, 4);
         }
@@ -1521,6 +1527,50 @@ START_TEST(test_dn_addr_empty_host_or_port_zero_rejected)
 }
 END_TEST
 
+/* A heartbeat reply with one command cmd: its decode's result, and the command in *out. */
+static int one_cmd_decode_rc(const struct wire_dn_cmd *cmd, struct wire_dn_cmd *out)
+{
+    struct wire_dn_heartbeat_ok hb;
+    struct buf b;
+    buf_init(&b);
+    wire_dn_heartbeat_ok_begin(&b);
+    wire_dn_heartbeat_ok_put(&b, 0, cmd);
+    int rc = wire_dn_heartbeat_ok_decode(b.data, b.len, &hb);
+    if (rc == 0)
+        wire_dn_heartbeat_ok_next(&hb, out);
+    buf_fini(&b);
+    return rc;
+}
+
+/* A REPLICATE carries its length and target; a target without host or port, or a command of
+ * a kind the datanode does not know, fails the whole reply. */
+START_TEST(test_dn_cmd_replicate_fields_and_bad_commands)
+{
+    struct wire_dn_cmd cmd = { .kind = WIRE_CMD_REPLICATE, .blk = { .id = 9, .gen = 3 },
+                               .len = UINT64_C(1) << 31,
+                               .target = { .node_id = wire_str_c("dn-b"),
+                                           .host = wire_str_c("127.0.0.2"), .port = 9101 } };
+    struct wire_dn_cmd out;
+    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), 0);
+    ck_assert_uint_eq(out.kind, WIRE_CMD_REPLICATE);
+    ck_assert_uint_eq(out.blk.id, 9);
+    ck_assert_uint_eq(out.blk.gen, 3);
+    ck_assert_uint_eq(out.len, UINT64_C(1) << 31);
+    ck_assert(wire_str_eq(out.target.host, "127.0.0.2"));
+    ck_assert(wire_str_eq(out.target.node_id, "dn-b"));
+    ck_assert_uint_eq(out.target.port, 9101);
+    cmd.target.port = 0;
+    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    cmd.target.port = 1;
+    cmd.target.host = wire_str_c("");
+    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    cmd = (struct wire_dn_cmd){ .kind = 3, .blk = { .id = 9, .gen = 3 } };
+    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    cmd.kind = 0;
+    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+}
+END_TEST
+
 /* ---- names ---- */
 
 static int name_decode_rc(const char *name, uint32_t len)
@@ -1907,6 +1957,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, test_list_at_cap_accepted_and_past_it_rejected);
     tcase_add_test(tc, test_targets_over_cap_rejected);
     tcase_add_test(tc, test_dn_addr_empty_host_or_port_zero_rejected);
+    tcase_add_test(tc, test_dn_cmd_replicate_fields_and_bad_commands);
     tcase_add_test(tc, test_write_pkt_multi_chunk);
     tcase_add_test(tc, test_write_pkt_bad_rejected);
     tcase_add_test(tc, test_read_unaligned_rejected);

@@ -52,6 +52,7 @@ enum {
     X(DN_REGISTER, 60) X(DN_REGISTER_OK, 61) X(DN_HEARTBEAT, 62) X(DN_HEARTBEAT_OK, 63)            \
     X(DN_BLOCK_REPORT, 64) X(DN_BLOCK_REPORT_OK, 65) X(DN_BLOCK_RECEIVED, 66)                      \
     X(DN_BLOCK_RECEIVED_OK, 67) X(DN_BLOCK_DELETED, 68) X(DN_BLOCK_DELETED_OK, 69)                 \
+    X(DN_BLOCK_CORRUPT, 70) X(DN_BLOCK_CORRUPT_OK, 71)                                             \
     X(DN_WRITE_OPEN, 80) X(DN_WRITE_OPEN_OK, 81) X(DN_WRITE_PKT, 82) X(DN_WRITE_ACK, 83)           \
     X(DN_READ, 84) X(DN_READ_DATA, 85) X(DN_SYNC, 86) X(DN_SYNC_OK, 87)
 
@@ -340,7 +341,8 @@ struct wire_blk_len {
     struct wire_blk blk;
     uint64_t len;
 };
-/* BLOCK_REPORT (a full report may span frames: first/last flags), BLOCK_RECEIVED, DELETED. */
+/* BLOCK_REPORT (a full report may span frames: first/last flags), BLOCK_RECEIVED, DELETED,
+ * CORRUPT (replicas a read found a chunk of with a wrong checksum). */
 enum { WIRE_REPORT_FIRST = 1, WIRE_REPORT_LAST = 2 };
 struct wire_dn_blocks {
     uint8_t flags; /* WIRE_REPORT_* for full reports, 0 otherwise */

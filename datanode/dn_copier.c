@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -156,6 +157,8 @@ static void dn_copier_run_one(struct dn_copier *c, const struct dn_copy_job *job
         c->done++;
     else
         c->failed++;
+    if (rc == -ERR_CHECKSUM && c->corrupt_count < DN_COPIER_MAX)
+        c->corrupt[c->corrupt_count++] = (struct wire_blk_len){ .blk = job->blk, .len = job->len };
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -211,6 +214,17 @@ bool dn_copier_push(struct dn_copier *c, const struct wire_dn_cmd *cmd)
     }
     pthread_mutex_unlock(&c->mu);
     return fits;
+}
+
+uint32_t dn_copier_take_corrupt(struct dn_copier *c, struct wire_blk_len *out, uint32_t max)
+{
+    pthread_mutex_lock(&c->mu);
+    uint32_t n = c->corrupt_count < max ? c->corrupt_count : max;
+    memcpy(out, c->corrupt, n * sizeof(*out));
+    memmove(c->corrupt, c->corrupt + n, (c->corrupt_count - n) * sizeof(*c->corrupt));
+    c->corrupt_count -= n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 void dn_copier_stop(struct dn_copier *c)

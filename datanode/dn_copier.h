@@ -4,7 +4,8 @@
  * A copy is a one-node pipeline write seen from the target's side: HELLO as a datanode,
  * DN_WRITE_OPEN {blk, no downstream}, the replica's chunks in DN_WRITE_PKT frames with their
  * stored checksums (each chunk verified as it is read, so a corrupt replica is never copied),
- * the LAST packet flagged SYNC, then the acks. The target verifies every chunk again, puts
+ * the LAST packet flagged SYNC, then the acks. A replica found corrupt is kept for the loop
+ * to report (dn_copier_take_corrupt()). The target verifies every chunk again, puts
  * the replica on disk before its last ack and announces it to the namenode (DN_BLOCK_RECEIVED),
  * which counts it only then. A copy that fails is only logged: the namenode orders it again
  * after nn.replication_timeout_ms, or at once if the target died.
@@ -53,6 +54,8 @@ struct dn_copier {
     uint32_t count;                         /* guarded by mu */
     uint64_t done;                          /* guarded by mu; copies acknowledged */
     uint64_t failed;                        /* guarded by mu */
+    struct wire_blk_len corrupt[DN_COPIER_MAX]; /* guarded by mu; found corrupt, not taken */
+    uint32_t corrupt_count;                 /* guarded by mu */
     bool is_stopping;                       /* guarded by mu */
 };
 
@@ -62,6 +65,8 @@ int dn_copier_start(struct dn_copier *c, const struct dn_store *store,
 /* Queues a REPLICATE command; false (and nothing queued) if the ring is full or the command
  * names no usable target. */
 bool dn_copier_push(struct dn_copier *c, const struct wire_dn_cmd *cmd);
+/* Moves the replicas copies found corrupt (at most max) into out; returns how many. */
+uint32_t dn_copier_take_corrupt(struct dn_copier *c, struct wire_blk_len *out, uint32_t max);
 /* Stops the thread after the copy in progress; drops the queue. */
 void dn_copier_stop(struct dn_copier *c);
 /* One copy, blocking (the thread's work; exposed for tests). 0, or -errno / -ERR_*: the

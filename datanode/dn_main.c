@@ -124,6 +124,12 @@ static void dn_on_finalized(void *arg, const struct wire_blk_len *e)
     dn_nn_block_received(&ctx->nn, e);
 }
 
+static void dn_on_corrupt(void *arg, const struct wire_blk_len *e)
+{
+    struct dn_ctx *ctx = arg;
+    dn_nn_block_corrupt(&ctx->nn, e);
+}
+
 static uint32_t dn_active_writes(void *arg)
 {
     struct dn_ctx *ctx = arg;
@@ -147,7 +153,7 @@ static int dn_start(struct dn_ctx *ctx)
     struct dn_server_cfg scfg = {
         .cluster_id = cfg_str(&ctx->cfg, CFG_CLUSTER_ID), .node_id = ctx->store.node_id,
         .listen_host = ctx->listen_host, .listen_port = ctx->listen_port,
-        .on_finalized = dn_on_finalized, .on_finalized_arg = ctx,
+        .on_finalized = dn_on_finalized, .on_corrupt = dn_on_corrupt, .replica_fn_arg = ctx,
     };
     if (dn_server_open(&ctx->server, ctx->base, &ctx->store, &scfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "dfs-datanode: %s\n", err);

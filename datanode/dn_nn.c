@@ -307,6 +307,7 @@ static dn_nn_reply_fn *const dn_nn_replies[WIRE_TYPE_MAX] = {
     [WIRE_DN_BLOCK_REPORT_OK] = dn_nn_on_blocks_ok,
     [WIRE_DN_BLOCK_RECEIVED_OK] = dn_nn_on_blocks_ok,
     [WIRE_DN_BLOCK_DELETED_OK] = dn_nn_on_blocks_ok,
+    [WIRE_DN_BLOCK_CORRUPT_OK] = dn_nn_on_blocks_ok,
 };
 
 /* ---- callbacks ---- */
@@ -375,6 +376,16 @@ static void dn_nn_retry_cb(evutil_socket_t fd, short what, void *arg)
     dn_nn_send_hello(nn);
 }
 
+/* Replicas the copier found corrupt, reported with the heartbeat. */
+static void dn_nn_report_copy_corrupt(struct dn_nn *nn)
+{
+    struct wire_blk_len found[DN_COPIER_MAX];
+    uint32_t n = dn_copier_take_corrupt(&nn->copier, found, DN_COPIER_MAX);
+
+    for (uint32_t i = 0; i < n; i++)
+        dn_nn_block_corrupt(nn, &found[i]);
+}
+
 static void dn_nn_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct dn_nn *nn = arg;
@@ -383,6 +394,7 @@ static void dn_nn_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (nn->state == DN_NN_UP)
         dn_nn_send_heartbeat(nn);
+    dn_nn_report_copy_corrupt(nn);
 }
 
 static void dn_nn_report_cb(evutil_socket_t fd, short what, void *arg)
@@ -496,4 +508,12 @@ void dn_nn_block_received(struct dn_nn *nn, const struct wire_blk_len *e)
         dn_nn_received_flush(nn);
     else if (!evtimer_pending(nn->received_ev, NULL))
         evtimer_add(nn->received_ev, &delay);
+}
+
+void dn_nn_block_corrupt(struct dn_nn *nn, const struct wire_blk_len *e)
+{
+    LOG_WARN("replica blk=%016" PRIx64 " gen=%" PRIu64 " is corrupt: reporting it", e->blk.id,
+             e->blk.gen);
+    if (nn->state == DN_NN_UP)
+        dn_nn_send_blocks(nn, WIRE_DN_BLOCK_CORRUPT, 0, e, 1);
 }

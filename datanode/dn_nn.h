@@ -96,5 +96,8 @@ void dn_nn_close(struct dn_nn *nn);
 /* Announces a finalized replica (DN_BLOCK_RECEIVED, batched) if registered; dropped otherwise
  * (the full report after the next registration carries it). */
 void dn_nn_block_received(struct dn_nn *nn, const struct wire_blk_len *e);
+/* Reports a replica a read found a bad chunk in (DN_BLOCK_CORRUPT, at once) if registered;
+ * dropped otherwise (the next read that finds it reports it again). */
+void dn_nn_block_corrupt(struct dn_nn *nn, const struct wire_blk_len *e);
 
 #endif

@@ -116,6 +116,9 @@ static int dn_read_send_one(struct dn_conn *c)
     if (rc < 0) {
         LOG_WARN("read failed blk=%016" PRIx64 " gen=%" PRIu64 " off=%" PRIu64 ": %s",
                  c->rd.blk.id, c->rd.blk.gen, off, err_str(rc));
+        if (rc == -ERR_CHECKSUM && c->srv->on_corrupt)
+            c->srv->on_corrupt(c->srv->replica_fn_arg,
+                               &(struct wire_blk_len){ .blk = c->rd.blk, .len = c->rd.len });
         dn_conn_reply_empty(c, WIRE_DN_READ_DATA, c->read_req_id, rc);
         return rc;
     }

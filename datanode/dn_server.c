@@ -366,7 +366,8 @@ int dn_server_open(struct dn_server *srv, struct event_base *base, struct dn_sto
     snprintf(srv->cluster_id, sizeof(srv->cluster_id), "%s", cfg->cluster_id);
     snprintf(srv->node_id, sizeof(srv->node_id), "%s", cfg->node_id);
     srv->on_finalized = cfg->on_finalized;
-    srv->on_finalized_arg = cfg->on_finalized_arg;
+    srv->on_corrupt = cfg->on_corrupt;
+    srv->replica_fn_arg = cfg->replica_fn_arg;
     dn_down_pool_init(&srv->down_pool, base);
     srv->listener = net_listen(base, cfg->listen_host, cfg->listen_port, dn_server_accept_cb,
                                srv, err, errlen);

@@ -46,16 +46,18 @@ enum {
     DN_IO_SINGLE_MAX = 1 << 20,   /* bytes per socket read/write call (libevent's is 16 KiB) */
 };
 
-/* Called after a replica was finalized (the control plane sends DN_BLOCK_RECEIVED). */
-typedef void dn_server_finalized_fn(void *arg, const struct wire_blk_len *e);
+/* What the data plane tells the control plane about a replica: finalized (it sends
+ * DN_BLOCK_RECEIVED), or found corrupt by a read (DN_BLOCK_CORRUPT). */
+typedef void dn_server_replica_fn(void *arg, const struct wire_blk_len *e);
 
 struct dn_server_cfg {
     const char *cluster_id;
     const char *node_id;
     const char *listen_host;
     uint16_t listen_port; /* 0: ephemeral */
-    dn_server_finalized_fn *on_finalized;
-    void *on_finalized_arg;
+    dn_server_replica_fn *on_finalized;
+    dn_server_replica_fn *on_corrupt;
+    void *replica_fn_arg;
 };
 
 struct dn_conn;
@@ -65,8 +67,9 @@ struct dn_server {
     struct dn_store *store;
     char cluster_id[WIRE_ID_MAX + 1];
     char node_id[WIRE_ID_MAX + 1];
-    dn_server_finalized_fn *on_finalized;
-    void *on_finalized_arg;
+    dn_server_replica_fn *on_finalized;
+    dn_server_replica_fn *on_corrupt;
+    void *replica_fn_arg;
     struct evconnlistener *listener;
     uint16_t port; /* the bound port */
     struct dn_conn *conns;

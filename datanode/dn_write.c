@@ -424,7 +424,7 @@ static void dn_write_do_finalize(struct dn_conn *c)
         LOG_INFO("finalized blk=%016" PRIx64 " gen=%" PRIu64 " len=%" PRIu64, e.blk.id,
                  e.blk.gen, e.len);
         if (srv->on_finalized)
-            srv->on_finalized(srv->on_finalized_arg, &e);
+            srv->on_finalized(srv->replica_fn_arg, &e);
     } else {
         LOG_ERROR("finalize failed blk=%016" PRIx64 ": %s", e.blk.id, err_str(rc));
     }

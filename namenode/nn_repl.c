@@ -14,6 +14,13 @@ struct nn_repl_copy {
     uint64_t deadline_ms;
 };
 
+/* The corrupt replicas of one block. */
+struct nn_repl_bad {
+    uint64_t delete_after_ms; /* when their deletion may be ordered (again) */
+    uint8_t count;
+    uint16_t dns[NN_LOCS_MAX];
+};
+
 /* What one tick sees of the cluster: the live datanodes as placement candidates. */
 struct nn_repl_view {
     struct nn_blocks *bm;
@@ -29,6 +36,7 @@ void nn_repl_init(struct nn_repl *r, const struct nn_repl_opts *opts)
     ASSERT(opts->scan_per_tick >= 1);
     r->opts = *opts;
     u64map_init(&r->copies);
+    u64map_init(&r->bad);
     r->in_flight = xcalloc(NN_DN_MAX, sizeof(*r->in_flight));
     r->cands = xmalloc(2 * (size_t)NN_DN_MAX * sizeof(*r->cands));
     r->cursor = 0;
@@ -42,14 +50,20 @@ static void nn_repl_forget(struct nn_repl *r, struct nn_repl_copy *c)
     free(c);
 }
 
-void nn_repl_fini(struct nn_repl *r)
+static void nn_repl_free_values(struct u64map *m)
 {
     size_t pos = 0;
     struct u64map_slot *s;
 
-    while ((s = u64map_next(&r->copies, &pos)) != NULL)
+    while ((s = u64map_next(m, &pos)) != NULL)
         free(s->val);
-    u64map_fini(&r->copies);
+    u64map_fini(m);
+}
+
+void nn_repl_fini(struct nn_repl *r)
+{
+    nn_repl_free_values(&r->copies);
+    nn_repl_free_values(&r->bad);
     free(r->in_flight);
     free(r->cands);
     r->in_flight = NULL;
@@ -63,12 +77,60 @@ size_t nn_repl_in_flight(const struct nn_repl *r)
 
 void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
-    struct nn_repl_copy *c = u64map_get(&r->copies, blk_id);
+    struct nn_repl_copy *c = blk_id ? u64map_get(&r->copies, blk_id) : NULL;
 
     if (c && c->target == dn) {
         nn_repl_forget(r, c);
         r->totals.copies_done++;
     }
+}
+
+void nn_repl_note_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
+{
+    struct nn_repl_bad *bad = u64map_get(&r->bad, blk_id);
+
+    if (!bad) {
+        bad = xcalloc(1, sizeof(*bad));
+        u64map_put(&r->bad, blk_id, bad);
+    }
+    if (!nn_repl_is_corrupt(r, blk_id, dn) && bad->count < NN_LOCS_MAX)
+        bad->dns[bad->count++] = dn;
+}
+
+int nn_repl_is_corrupt(const struct nn_repl *r, uint64_t blk_id, uint16_t dn)
+{
+    /* Reports name any id; 0 is never a block (and no key of the map). */
+    const struct nn_repl_bad *bad = blk_id ? u64map_get(&r->bad, blk_id) : NULL;
+
+    for (uint8_t i = 0; bad && i < bad->count; i++) {
+        if (bad->dns[i] == dn)
+            return 1;
+    }
+    return 0;
+}
+
+void nn_repl_forget_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
+{
+    struct nn_repl_bad *bad = blk_id ? u64map_get(&r->bad, blk_id) : NULL;
+
+    for (uint8_t i = 0; bad && i < bad->count; i++) {
+        if (bad->dns[i] == dn) {
+            bad->dns[i] = bad->dns[--bad->count];
+            break;
+        }
+    }
+    if (bad && bad->count == 0)
+        free(u64map_del(&r->bad, blk_id));
+}
+
+size_t nn_repl_corrupt_locs(const struct nn_repl *r, uint64_t blk_id, uint16_t *out)
+{
+    const struct nn_repl_bad *bad = u64map_get(&r->bad, blk_id);
+    size_t n = bad ? bad->count : 0;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = bad->dns[i];
+    return n;
 }
 
 static int nn_repl_copy_failed(const struct nn_repl_copy *c, const struct nn_repl_view *v)
@@ -95,6 +157,22 @@ static void nn_repl_drop_failed(struct nn_repl *r, const struct nn_repl_view *v)
     free(failed);
 }
 
+/* Forgets the corrupt replicas of blocks that are gone (their files' deletes took them). */
+static void nn_repl_drop_gone_bad(struct nn_repl *r, const struct nn_repl_view *v)
+{
+    uint64_t *gone = xmalloc((r->bad.count + 1) * sizeof(*gone));
+    size_t n = 0, pos = 0;
+    struct u64map_slot *s;
+
+    while ((s = u64map_next(&r->bad, &pos)) != NULL) {
+        if (!nn_blocks_has(v->bm, s->key))
+            gone[n++] = s->key;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(u64map_del(&r->bad, gone[i]));
+    free(gone);
+}
+
 static size_t nn_repl_live_locs(const struct nn_repl_view *v, const struct nn_blk *b,
                                 uint16_t *out)
 {
@@ -107,13 +185,14 @@ static size_t nn_repl_live_locs(const struct nn_repl_view *v, const struct nn_bl
     return n;
 }
 
-static int nn_repl_holds(const struct nn_blk *b, uint32_t dn)
+/* Whether dn holds a replica of b, good or corrupt. */
+static int nn_repl_holds(const struct nn_repl *r, const struct nn_blk *b, uint32_t dn)
 {
     for (uint8_t i = 0; i < b->loc_count; i++) {
         if (b->locs[i] == dn)
             return 1;
     }
-    return 0;
+    return nn_repl_is_corrupt(r, b->id, (uint16_t)dn);
 }
 
 /* The live holder with the fewest copies in flight, below the limit; -1 if all are busy.
@@ -139,14 +218,15 @@ static int nn_repl_pick_source(const struct nn_repl *r, const struct nn_repl_vie
 /* A live datanode holding no replica of b (not even a dead one's), weighted by free space;
  * -1 if there is none. The hash is salted with the time so that a copy ordered again after a
  * failure can go elsewhere: like HDFS, a weighted random choice. */
-static int nn_repl_pick_target(const struct nn_repl_view *v, const struct nn_blk *b)
+static int nn_repl_pick_target(const struct nn_repl *r, const struct nn_repl_view *v,
+                               const struct nn_blk *b)
 {
     struct nn_place_cand *c = v->live + v->live_count; /* scratch after the live list */
     size_t n = 0;
     uint32_t chosen;
 
     for (size_t i = 0; i < v->live_count; i++) {
-        if (!nn_repl_holds(b, v->live[i].idx))
+        if (!nn_repl_holds(r, b, v->live[i].idx))
             c[n++] = v->live[i];
     }
     if (n == 0 || nn_place_choose(c, n, u64map_mix(b->id ^ v->now_ms), 1, &chosen) == 0)
@@ -154,13 +234,30 @@ static int nn_repl_pick_target(const struct nn_repl_view *v, const struct nn_blk
     return (int)chosen;
 }
 
+/* Orders the corrupt replicas of b deleted, at most once per timeout (the datanode's report
+ * of the delete forgets them). */
+static void nn_repl_delete_bad(struct nn_repl *r, const struct nn_repl_view *v,
+                               const struct nn_blk *b)
+{
+    struct nn_repl_bad *bad = u64map_get(&r->bad, b->id);
+
+    if (!bad || v->now_ms < bad->delete_after_ms)
+        return;
+    for (uint8_t i = 0; i < bad->count; i++)
+        nn_dns_queue_delete(v->dns, bad->dns[i], (struct wire_blk){ b->id, b->gen });
+    bad->delete_after_ms = v->now_ms + r->opts.timeout_ms;
+    r->totals.corrupt_deletes_ordered += bad->count;
+}
+
 static void nn_repl_order_copy(struct nn_repl *r, const struct nn_repl_view *v,
                                const struct nn_blk *b, const uint16_t *live, size_t n)
 {
     int source = nn_repl_pick_source(r, v, b->id, live, n);
-    int target = source < 0 ? -1 : nn_repl_pick_target(v, b);
+    int target = source < 0 ? -1 : nn_repl_pick_target(r, v, b);
     struct wire_blk blk = { b->id, b->gen };
 
+    if (source >= 0 && target < 0)
+        nn_repl_delete_bad(r, v, b); /* a node with a corrupt replica may be the only target */
     if (target < 0 || nn_dns_queue_copy(v->dns, (uint32_t)source, blk, b->len,
                                         (uint32_t)target) < 0)
         return;
@@ -229,6 +326,8 @@ static void nn_repl_check(struct nn_repl *r, const struct nn_repl_view *v, const
     if (!b->is_committed)
         return; /* its pipeline is still writing it */
     size_t n = nn_repl_live_locs(v, b, live);
+    if (n >= b->replication)
+        nn_repl_delete_bad(r, v, b);
     if (n > b->replication)
         nn_repl_order_deletes(r, v, b, live, n);
     else if (n > 0 && n < b->replication && !u64map_get(&r->copies, b->id))
@@ -245,6 +344,7 @@ void nn_repl_tick(struct nn_repl *r, struct nn_blocks *bm, struct nn_dns *dns, u
     if (now_ms < r->opts.not_before_ms)
         return;
     nn_repl_drop_failed(r, &v);
+    nn_repl_drop_gone_bad(r, &v);
     v.live_count = nn_dns_live_candidates(dns, now_ms, v.live);
     for (uint64_t i = 0; i < budget; i++) {
         if (!nn_blocks_next(bm, &r->cursor, &b)) {

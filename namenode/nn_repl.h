@@ -9,6 +9,12 @@
  *  - with more (a dead datanode came back), orders the excess deleted: the replicas placement
  *    ranks lowest, never the source or target of a copy in flight, and drops them from the map
  *    at once so that no reader is sent to them.
+ * A replica found corrupt (nn_repl_note_corrupt(); the block map has dropped it) is neither a
+ * source nor a target; it is ordered deleted once the block has its replication in good live
+ * replicas, or at once if it stands in the way of a copy's only possible target, and it is
+ * forgotten when its datanode reports it deleted. Until then a block with no good replica
+ * left still offers the corrupt ones to readers (nn_repl_corrupt_locs()): their other chunks
+ * may be all that is left.
  * A block with no live replica is lost until one comes back; nothing can be done for it here.
  * After a namenode start every location is unknown until the datanodes report, so the monitor
  * stays idle until not_before_ms. Pure (time is passed in); owned by the namenode loop. */
@@ -37,6 +43,7 @@ struct nn_repl_opts {
 struct nn_repl {
     struct nn_repl_opts opts;
     struct u64map copies; /* block id -> struct nn_repl_copy (owned): copies in flight */
+    struct u64map bad;    /* block id -> struct nn_repl_bad (owned): corrupt replicas */
     uint16_t *in_flight;  /* copies in flight per source datanode index (NN_DN_MAX) */
     struct nn_place_cand *cands; /* 2 * NN_DN_MAX: a tick's live datanodes and a scratch list */
     size_t cursor;        /* the scan's position in the block map (nn_blocks_next) */
@@ -45,6 +52,7 @@ struct nn_repl {
         uint64_t deletes_ordered;
         uint64_t copies_done;
         uint64_t copies_dropped; /* timed out, source or target dead, or block gone */
+        uint64_t corrupt_deletes_ordered;
     } totals;                    /* since start, for the log and tests */
 };
 
@@ -55,6 +63,13 @@ void nn_repl_fini(struct nn_repl *r);
 void nn_repl_tick(struct nn_repl *r, struct nn_blocks *bm, struct nn_dns *dns, uint64_t now_ms);
 /* Datanode dn reported a valid replica of block id: a copy to it is done. */
 void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+/* Datanode dn holds a corrupt replica of block id (the caller has dropped the location). */
+void nn_repl_note_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+int nn_repl_is_corrupt(const struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+/* Datanode dn no longer holds a replica of block id (it reported it deleted). */
+void nn_repl_forget_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+/* The datanodes holding corrupt replicas of block id, into out (NN_LOCS_MAX slots). */
+size_t nn_repl_corrupt_locs(const struct nn_repl *r, uint64_t blk_id, uint16_t *out);
 /* Copies in flight (for tests and the report). */
 size_t nn_repl_in_flight(const struct nn_repl *r);
 

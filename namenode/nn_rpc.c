@@ -210,6 +210,22 @@ static uint32_t live_locs(const struct nn_state *st, const struct nn_blk *b,
     return n;
 }
 
+/* What a reader is offered: the good live replicas or, when none is left, the live corrupt
+ * ones (the reader verifies every chunk; their other chunks may be all there is). */
+static uint32_t readable_locs(const struct nn_state *st, const struct nn_blk *b,
+                              struct wire_dn_addr *locs)
+{
+    uint16_t bad[NN_LOCS_MAX];
+    uint32_t n = live_locs(st, b, locs);
+    size_t nbad = n == 0 && b ? nn_repl_corrupt_locs(&st->repl, b->id, bad) : 0;
+
+    for (size_t i = 0; i < nbad && n < WIRE_TARGETS_MAX; i++) {
+        if (nn_dns_is_live(&st->dns, bad[i], st->now_ms))
+            nn_dns_addr(&st->dns, bad[i], &locs[n++]);
+    }
+    return n;
+}
+
 static int h_get_blocks(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
                         struct buf *out)
 {
@@ -233,7 +249,7 @@ static int h_get_blocks(struct nn_state *st, struct nn_session *s, const struct 
         if (off + r.len > m.offset && off < end) {
             struct wire_located_blk e = { .blk = { r.id, r.gen }, .offset = off, .len = r.len };
             int has_blk = nn_blocks_get(&st->blocks, r.id, &b) == 0;
-            e.loc_count = live_locs(st, has_blk ? &b : NULL, e.locs);
+            e.loc_count = readable_locs(st, has_blk ? &b : NULL, e.locs);
             wire_nn_get_blocks_ok_put(out, body, &e);
             n++;
         }
@@ -528,9 +544,12 @@ static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wi
         nn_blocks_drop_dn(&st->blocks, dn);
     for (uint32_t i = 0; i < m.count; i++) {
         wire_dn_blocks_next(&m, &e);
-        if (is_deleted)
+        if (is_deleted) {
             nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
-        else if (nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
+            nn_repl_forget_corrupt(&st->repl, e.blk.id, dn);
+        } else if (nn_repl_is_corrupt(&st->repl, e.blk.id, dn)) {
+            continue; /* no location until it is deleted (nn_repl.h) */
+        } else if (nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
             nn_repl_on_replica(&st->repl, e.blk.id, dn);
         else
             nn_dns_queue_delete(&st->dns, dn, e.blk);
@@ -551,6 +570,42 @@ static int h_dn_block_deleted(struct nn_state *st, struct nn_session *s,
                               const struct wire_frame *f, struct buf *out)
 {
     return blocks_msg(st, s, f, 1);
+}
+
+/* Whether dn is a location of the committed block blk (this generation). */
+static int is_committed_loc(const struct nn_state *st, struct wire_blk blk, uint16_t dn)
+{
+    struct nn_blk b;
+
+    if (nn_blocks_get(&st->blocks, blk.id, &b) < 0 || b.gen != blk.gen || !b.is_committed)
+        return 0;
+    for (uint8_t i = 0; i < b.loc_count; i++) {
+        if (b.locs[i] == dn)
+            return 1;
+    }
+    return 0;
+}
+
+/* DN_BLOCK_CORRUPT: replicas a read found a bad chunk in. They stop being locations at once;
+ * the replication monitor replaces them and then has them deleted. */
+static int h_dn_block_corrupt(struct nn_state *st, struct nn_session *s,
+                              const struct wire_frame *f, struct buf *out)
+{
+    struct wire_dn_blocks m;
+    struct wire_blk_len e;
+
+    DECODE(dn_blocks, f, &m);
+    if (need_dn(s) < 0)
+        return -ERR_PROTO;
+    uint16_t dn = (uint16_t)s->dn_idx;
+    for (uint32_t i = 0; i < m.count; i++) {
+        wire_dn_blocks_next(&m, &e);
+        if (!is_committed_loc(st, e.blk, dn))
+            continue; /* stale: another generation, or already known */
+        nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
+        nn_repl_note_corrupt(&st->repl, e.blk.id, dn);
+    }
+    return 0;
 }
 
 /* ---- dispatch ---- */
@@ -577,6 +632,7 @@ static nn_handler_fn *const nn_handlers[WIRE_TYPE_MAX] = {
     [WIRE_DN_BLOCK_REPORT] = h_dn_blocks_held,
     [WIRE_DN_BLOCK_RECEIVED] = h_dn_blocks_held,
     [WIRE_DN_BLOCK_DELETED] = h_dn_block_deleted,
+    [WIRE_DN_BLOCK_CORRUPT] = h_dn_block_corrupt,
 };
 
 int nn_rpc_dispatch(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,

@@ -180,11 +180,14 @@ static void nn_repl_cb(evutil_socket_t fd, short what, void *arg)
     nn_repl_tick(&st->repl, &st->blocks, &st->dns, st->now_ms);
     if (now->copies_ordered != before.copies_ordered ||
         now->deletes_ordered != before.deletes_ordered ||
-        now->copies_dropped != before.copies_dropped)
-        LOG_INFO("replication: ordered %llu copies and %llu excess deletes, %llu copies failed; "
-                 "%zu in flight",
+        now->copies_dropped != before.copies_dropped ||
+        now->corrupt_deletes_ordered != before.corrupt_deletes_ordered)
+        LOG_INFO("replication: ordered %llu copies, %llu excess and %llu corrupt replicas "
+                 "deleted, %llu copies failed; %zu in flight",
                  (unsigned long long)(now->copies_ordered - before.copies_ordered),
                  (unsigned long long)(now->deletes_ordered - before.deletes_ordered),
+                 (unsigned long long)(now->corrupt_deletes_ordered -
+                                      before.corrupt_deletes_ordered),
                  (unsigned long long)(now->copies_dropped - before.copies_dropped),
                  nn_repl_in_flight(&st->repl));
 }

@@ -382,7 +382,7 @@ static int is_handled(uint16_t type)
         return 1;
     if (is_nn)
         return (type >= WIRE_NN_LOOKUP && type <= WIRE_NN_REPORT && type % 2 == 0) ||
-               (type >= WIRE_DN_REGISTER && type <= WIRE_DN_BLOCK_DELETED && type % 2 == 0);
+               (type >= WIRE_DN_REGISTER && type <= WIRE_DN_BLOCK_CORRUPT && type % 2 == 0);
     return type == WIRE_DN_WRITE_OPEN || type == WIRE_DN_WRITE_PKT || type == WIRE_DN_READ ||
            type == WIRE_DN_SYNC;
 }
@@ -473,6 +473,7 @@ static int decode_ok_body(uint16_t req_type, const struct wire_frame *f)
     case WIRE_DN_BLOCK_REPORT:
     case WIRE_DN_BLOCK_RECEIVED:
     case WIRE_DN_BLOCK_DELETED:
+    case WIRE_DN_BLOCK_CORRUPT:
     case WIRE_DN_WRITE_OPEN:
     case WIRE_DN_SYNC:
         return n == 0 ? 0 : -ERR_PROTO;
@@ -777,7 +778,8 @@ static void sample_body(uint16_t type, struct buf *b)
     }
     case WIRE_DN_BLOCK_REPORT:
     case WIRE_DN_BLOCK_RECEIVED:
-    case WIRE_DN_BLOCK_DELETED: {
+    case WIRE_DN_BLOCK_DELETED:
+    case WIRE_DN_BLOCK_CORRUPT: {
         struct wire_blk_len e = { no_blk, 4096 };
         wire_dn_blocks_begin(b, type == WIRE_DN_BLOCK_REPORT ? WIRE_REPORT_LAST : 0);
         wire_dn_blocks_put(b, 0, &e);
@@ -877,7 +879,7 @@ static const uint16_t nn_types[] = {
     WIRE_NN_RMDIR,        WIRE_NN_RENAME,      WIRE_NN_READDIR,       WIRE_NN_STATFS,
     WIRE_NN_ADD_BLOCK,    WIRE_NN_COMPLETE,    WIRE_NN_GET_BLOCKS,    WIRE_NN_REPORT,
     WIRE_DN_REGISTER,     WIRE_DN_HEARTBEAT,   WIRE_DN_BLOCK_REPORT,  WIRE_DN_BLOCK_RECEIVED,
-    WIRE_DN_BLOCK_DELETED,
+    WIRE_DN_BLOCK_DELETED, WIRE_DN_BLOCK_CORRUPT,
 };
 static const uint16_t dn_types[] = { WIRE_HELLO, WIRE_DN_WRITE_OPEN, WIRE_DN_WRITE_PKT,
                                      WIRE_DN_READ, WIRE_DN_SYNC };

@@ -822,7 +822,7 @@ void wire_nn_report_ok_next(struct wire_nn_report_ok *m, struct wire_dn_row *e)
 static void cmd_get(struct cur *c, void *e_)
 {
     struct wire_dn_cmd *e = e_;
-    e->kind = cur_get_u8(c);
+    *e = (struct wire_dn_cmd){ .kind = cur_get_u8(c) };
     blk_get(c, &e->blk);
     if (e->kind == WIRE_CMD_REPLICATE) {
         e->len = cur_get_u64(c);

@@ -21,6 +21,7 @@ enum { DN_COPY_WINDOW = 8 };
 
 /* One copy's connection and its progress. */
 struct dn_copy_conn {
+    const atomic_bool *is_stop_asked;
     int fd;
     uint64_t req_id;
     struct buf frame;   /* outgoing */
@@ -86,6 +87,10 @@ static int dn_copy_stream(struct dn_copy_conn *cc, struct dn_reader *rd)
     int rc = 0;
 
     for (bool is_last = false; rc == 0 && !is_last; seq++) {
+        if (atomic_load(cc->is_stop_asked)) {
+            rc = -ECANCELED;
+            break;
+        }
         uint32_t n = dn_chunk_span(off, rd->len, rd->len, WIRE_PKT_DATA_MAX);
         is_last = off + n == rd->len;
         rc = n > 0 ? dn_store_read(rd, off, n, data, csums) : 0;
@@ -105,10 +110,12 @@ static int dn_copy_stream(struct dn_copy_conn *cc, struct dn_reader *rd)
     return rc;
 }
 
-static int dn_copy_to(const struct dn_copy_self *self, const struct dn_copy_job *job,
+static int dn_copy_to(const struct dn_copier *c, const struct dn_copy_job *job,
                       struct dn_reader *rd)
 {
-    struct dn_copy_conn cc = { .req_id = 2, .is_open_pending = true }; /* 1 was the HELLO */
+    const struct dn_copy_self *self = &c->self;
+    struct dn_copy_conn cc = { .is_stop_asked = &c->is_stop_asked, .req_id = 2, /* 1: HELLO */
+                               .is_open_pending = true };
     struct wire_dn_write_open open = { .blk = job->blk, .target_count = 0 };
     int rc;
 
@@ -128,23 +135,24 @@ static int dn_copy_to(const struct dn_copy_self *self, const struct dn_copy_job 
     return rc;
 }
 
-int dn_copy_replica(const struct dn_store *store, const struct dn_copy_self *self,
-                    const struct dn_copy_job *job)
+/* One copy, blocking. 0, or -errno / -ERR_*: the replica is missing, of another length than
+ * job->len, or corrupt; the target refused or failed; the copier is stopping. */
+static int dn_copy_replica(const struct dn_copier *c, const struct dn_copy_job *job)
 {
     struct dn_reader rd;
-    int rc = dn_store_read_open(store, job->blk, 0, WIRE_PKT_DATA_MAX, &rd);
+    int rc = dn_store_read_open(c->store, job->blk, 0, WIRE_PKT_DATA_MAX, &rd);
 
     if (rc < 0)
         return rc;
     /* The namenode's committed length; another one here is a replica it would not accept. */
-    rc = rd.len == job->len ? dn_copy_to(self, job, &rd) : -ERR_CORRUPT;
+    rc = rd.len == job->len ? dn_copy_to(c, job, &rd) : -ERR_CORRUPT;
     dn_store_read_close(&rd);
     return rc;
 }
 
 static void dn_copier_run_one(struct dn_copier *c, const struct dn_copy_job *job)
 {
-    int rc = dn_copy_replica(c->store, &c->self, job);
+    int rc = dn_copy_replica(c, job);
 
     if (rc == 0)
         LOG_INFO("copied blk=%016" PRIx64 " gen=%" PRIu64 " len=%" PRIu64 " to %s:%u",
@@ -153,10 +161,6 @@ static void dn_copier_run_one(struct dn_copier *c, const struct dn_copy_job *job
         LOG_WARN("copy of blk=%016" PRIx64 " gen=%" PRIu64 " to %s:%u failed: %s", job->blk.id,
                  job->blk.gen, job->host, job->port, err_str(rc));
     pthread_mutex_lock(&c->mu);
-    if (rc == 0)
-        c->done++;
-    else
-        c->failed++;
     if (rc == -ERR_CHECKSUM && c->corrupt_count < DN_COPIER_MAX)
         c->corrupt[c->corrupt_count++] = (struct wire_blk_len){ .blk = job->blk, .len = job->len };
     pthread_mutex_unlock(&c->mu);
@@ -187,6 +191,7 @@ int dn_copier_start(struct dn_copier *c, const struct dn_store *store,
                     const struct dn_copy_self *self)
 {
     *c = (struct dn_copier){ .store = store, .self = *self };
+    atomic_init(&c->is_stop_asked, false);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     int rc = pthread_create(&c->thread, NULL, dn_copier_main, c);
@@ -229,6 +234,7 @@ uint32_t dn_copier_take_corrupt(struct dn_copier *c, struct wire_blk_len *out, u
 
 void dn_copier_stop(struct dn_copier *c)
 {
+    atomic_store(&c->is_stop_asked, true);
     pthread_mutex_lock(&c->mu);
     c->is_stopping = true;
     pthread_cond_signal(&c->cv);

@@ -18,6 +18,7 @@
 #define DFS_DN_COPIER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,11 +53,10 @@ struct dn_copier {
     struct dn_copy_job ring[DN_COPIER_MAX]; /* guarded by mu */
     uint32_t head;                          /* guarded by mu */
     uint32_t count;                         /* guarded by mu */
-    uint64_t done;                          /* guarded by mu; copies acknowledged */
-    uint64_t failed;                        /* guarded by mu */
     struct wire_blk_len corrupt[DN_COPIER_MAX]; /* guarded by mu; found corrupt, not taken */
     uint32_t corrupt_count;                 /* guarded by mu */
     bool is_stopping;                       /* guarded by mu */
+    atomic_bool is_stop_asked; /* read by a copy between packets, without the mutex */
 };
 
 /* Starts the thread. 0 or -errno. */
@@ -67,12 +67,7 @@ int dn_copier_start(struct dn_copier *c, const struct dn_store *store,
 bool dn_copier_push(struct dn_copier *c, const struct wire_dn_cmd *cmd);
 /* Moves the replicas copies found corrupt (at most max) into out; returns how many. */
 uint32_t dn_copier_take_corrupt(struct dn_copier *c, struct wire_blk_len *out, uint32_t max);
-/* Stops the thread after the copy in progress; drops the queue. */
+/* Stops the thread (a copy in progress ends at its next packet); drops the queue. */
 void dn_copier_stop(struct dn_copier *c);
-/* One copy, blocking (the thread's work; exposed for tests). 0, or -errno / -ERR_*: the
- * replica is missing, of another length than job->len, or corrupt; the target refused or
- * failed. */
-int dn_copy_replica(const struct dn_store *store, const struct dn_copy_self *self,
-                    const struct dn_copy_job *job);
 
 #endif

@@ -279,7 +279,7 @@ static int dn_nn_on_heartbeat_ok(struct dn_nn *nn, const struct wire_frame *f)
         if (cmd.kind == WIRE_CMD_DELETE)
             dn_nn_queue_delete(nn, cmd.blk);
         else if (!dn_copier_push(&nn->copier, &cmd))
-            LOG_WARN("copy queue full, dropping the copy of blk=%016" PRIx64, cmd.blk.id);
+            LOG_WARN("copy of blk=%016" PRIx64 " dropped: queue full or bad target", cmd.blk.id);
     }
     if (m.count > 0)
         dn_nn_delete_poll_later(nn);

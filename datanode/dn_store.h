@@ -15,7 +15,9 @@
  * on disk. After a power loss the start-up scan quarantines replicas whose lengths disagree,
  * reads verify every chunk, and the namenode drops replicas of the wrong length.
  * Blocking calls; the datanode calls them from its loop thread (the style guide's disk
- * worker pool comes later). The store owns its path strings; a dn_rbw and a dn_reader own
+ * worker pool comes later), but for the deleter's thread (dn_deleter.h) and the copier's
+ * (dn_copier.h: dn_store_read_open() and dn_store_read(), which read nothing of the store but
+ * its directory). The store owns its path strings; a dn_rbw and a dn_reader own
  * their file descriptors until finalize/abort/close. */
 #ifndef DFS_DN_STORE_H
 #define DFS_DN_STORE_H

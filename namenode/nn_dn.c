@@ -47,6 +47,8 @@ int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t
     dn->remaining = r->remaining;
     dn->last_heartbeat_ms = now_ms;
     dn->is_reported = 0;
+    dn->is_reporting = 0;
+    dn->is_dropped = 0;
     *idx_out = idx;
     return 0;
 }
@@ -94,6 +96,12 @@ int nn_dns_queue_copy(struct nn_dns *d, uint32_t idx, struct wire_blk blk, uint6
         dn->copies = xmalloc(NN_DN_COPIES_MAX * sizeof(*dn->copies));
     dn->copies[dn->copy_count++] = (struct nn_dn_copy){ .blk = blk, .len = len, .target = target };
     return 0;
+}
+
+void nn_dns_drop_copies(struct nn_dns *d, uint32_t idx)
+{
+    ASSERT(idx < d->count);
+    d->v[idx].copy_count = 0;
 }
 
 static size_t nn_dns_take_copies(struct nn_dns *d, struct nn_dn *dn, struct wire_dn_cmd *out,

@@ -32,6 +32,10 @@ struct nn_dn {
     /* A full block report has ended since the node last registered: until then its locations
      * in the block map may be stale (it may have lost replicas while away). */
     uint8_t is_reported;
+    uint8_t is_reporting; /* a full report's FIRST frame came, its LAST not yet */
+    /* Found dead, its locations dropped from the block map: its next heartbeat is refused,
+     * so that it registers and reports in full again. */
+    uint8_t is_dropped;
     struct wire_blk *cmds; /* pending DELETE commands, bounded by NN_DN_CMDS_MAX */
     size_t cmd_count;
     size_t cmd_cap;
@@ -60,6 +64,8 @@ void nn_dns_queue_delete(struct nn_dns *d, uint32_t idx, struct wire_blk blk);
 /* Queues "copy blk (len bytes) to node target" for node idx. -ENOSPC when its queue is full. */
 int nn_dns_queue_copy(struct nn_dns *d, uint32_t idx, struct wire_blk blk, uint64_t len,
                       uint32_t target);
+/* Drops the copies queued for node idx (it died; the monitor forgets them). */
+void nn_dns_drop_copies(struct nn_dns *d, uint32_t idx);
 /* Moves up to max pending commands of node idx into out, copies first (a copy restores a
  * replica; deletes can wait); returns how many. A copy's target address borrows the table's
  * strings. */

@@ -86,12 +86,13 @@ static int load_state(struct nn_main *m)
     m->st.heartbeat_ms = (uint32_t)cfg_u64(&m->cfg, CFG_HEARTBEAT_MS);
     nn_blocks_init(&m->st.blocks, &m->st.ns);
     nn_dns_init(&m->st.dns, cfg_u64(&m->cfg, CFG_DN_DEAD_MS));
-    /* Until the datanodes have had time to register and report, every block looks lost. */
+    /* Until the datanodes have had time to register and report, every block looks lost:
+     * nothing is ordered before serve() sets not_before_ms. */
     struct nn_repl_opts ro = {
         .streams_per_dn = (uint32_t)cfg_u64(&m->cfg, CFG_REPL_STREAMS),
         .timeout_ms = cfg_u64(&m->cfg, CFG_REPL_TIMEOUT_MS),
         .scan_per_tick = NN_REPL_SCAN_PER_TICK,
-        .not_before_ms = nn_wall_ms() + cfg_u64(&m->cfg, CFG_DN_DEAD_MS),
+        .not_before_ms = UINT64_MAX,
     };
     nn_repl_init(&m->st.repl, &ro);
     rc = nn_state_rebuild_blocks(&m->st);
@@ -104,6 +105,14 @@ static int load_state(struct nn_main *m)
     if (rc < 0)
         LOG_ERROR("cannot log in %s: %s", dir, err_str(rc));
     return rc;
+}
+
+/* Durations are added to the clock: bounded so that the sums never wrap. */
+#define NN_MS_MAX (UINT64_C(30) * 24 * 3600 * 1000)
+
+static int nn_ms_is_valid(const struct cfg *cfg, enum cfg_key k)
+{
+    return cfg_u64(cfg, k) >= 1 && cfg_u64(cfg, k) <= NN_MS_MAX;
 }
 
 static int check_cfg(const struct cfg *cfg)
@@ -119,9 +128,11 @@ static int check_cfg(const struct cfg *cfg)
         fprintf(stderr, "dfs-namenode: dfs.replication must be 1..%d\n", NN_REPLICATION_MAX);
         return -EINVAL;
     }
-    if (cfg_u64(cfg, CFG_REPL_INTERVAL_MS) == 0 || cfg_u64(cfg, CFG_REPL_TIMEOUT_MS) == 0) {
-        fprintf(stderr, "dfs-namenode: nn.replication_interval_ms and "
-                        "nn.replication_timeout_ms must be above 0\n");
+    if (!nn_ms_is_valid(cfg, CFG_REPL_INTERVAL_MS) || !nn_ms_is_valid(cfg, CFG_REPL_TIMEOUT_MS) ||
+        !nn_ms_is_valid(cfg, CFG_DN_DEAD_MS)) {
+        fprintf(stderr, "dfs-namenode: nn.replication_interval_ms, nn.replication_timeout_ms "
+                        "and nn.dn_dead_ms must be 1..%llu (30 days)\n",
+                (unsigned long long)NN_MS_MAX);
         return -EINVAL;
     }
     if (cfg_u64(cfg, CFG_REPL_STREAMS) == 0 || cfg_u64(cfg, CFG_REPL_STREAMS) > NN_REPL_STREAMS_MAX) {
@@ -178,6 +189,8 @@ static int serve(struct nn_main *m)
     event_add(sigint, NULL);
     LOG_INFO("namenode listening on %s:%u cluster=%s", host, nn_server_port(m->srv),
              m->st.cluster_id);
+    /* From now on the datanodes can register; each has nn.dn_dead_ms to do it. */
+    m->st.repl.opts.not_before_ms = nn_wall_ms() + cfg_u64(&m->cfg, CFG_DN_DEAD_MS);
     event_base_dispatch(m->base);
     event_free(sigterm);
     event_free(sigint);

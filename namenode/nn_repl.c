@@ -14,11 +14,18 @@ struct nn_repl_copy {
     uint64_t deadline_ms;
 };
 
-/* The corrupt replicas of one block. */
-struct nn_repl_bad {
-    uint64_t delete_after_ms; /* when their deletion may be ordered (again) */
+/* One doomed replica: corrupt, or ordered deleted as excess. */
+struct nn_repl_doomed_one {
+    uint16_t dn;
+    uint8_t is_corrupt;
+    uint64_t delete_after_ms; /* 0: no delete ordered yet; else when to order it again */
+};
+
+/* The doomed replicas of one block. */
+struct nn_repl_doomed {
+    uint64_t blk_id;
     uint8_t count;
-    uint16_t dns[NN_LOCS_MAX];
+    struct nn_repl_doomed_one v[NN_LOCS_MAX];
 };
 
 /* What one tick sees of the cluster: the live datanodes as placement candidates. */
@@ -36,18 +43,10 @@ void nn_repl_init(struct nn_repl *r, const struct nn_repl_opts *opts)
     ASSERT(opts->scan_per_tick >= 1);
     r->opts = *opts;
     u64map_init(&r->copies);
-    u64map_init(&r->bad);
+    u64map_init(&r->doomed);
     r->in_flight = xcalloc(NN_DN_MAX, sizeof(*r->in_flight));
     r->cands = xmalloc(2 * (size_t)NN_DN_MAX * sizeof(*r->cands));
     r->cursor = 0;
-}
-
-static void nn_repl_forget(struct nn_repl *r, struct nn_repl_copy *c)
-{
-    ASSERT(r->in_flight[c->source] > 0);
-    r->in_flight[c->source]--;
-    u64map_del(&r->copies, c->blk_id);
-    free(c);
 }
 
 static void nn_repl_free_values(struct u64map *m)
@@ -63,7 +62,7 @@ static void nn_repl_free_values(struct u64map *m)
 void nn_repl_fini(struct nn_repl *r)
 {
     nn_repl_free_values(&r->copies);
-    nn_repl_free_values(&r->bad);
+    nn_repl_free_values(&r->doomed);
     free(r->in_flight);
     free(r->cands);
     r->in_flight = NULL;
@@ -75,8 +74,19 @@ size_t nn_repl_in_flight(const struct nn_repl *r)
     return r->copies.count;
 }
 
+/* ---- copies in flight ---- */
+
+static void nn_repl_forget(struct nn_repl *r, struct nn_repl_copy *c)
+{
+    ASSERT(r->in_flight[c->source] > 0);
+    r->in_flight[c->source]--;
+    u64map_del(&r->copies, c->blk_id);
+    free(c);
+}
+
 void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
+    /* Reports name any id; 0 is never a block (and no key of the maps). */
     struct nn_repl_copy *c = blk_id ? u64map_get(&r->copies, blk_id) : NULL;
 
     if (c && c->target == dn) {
@@ -85,92 +95,180 @@ void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
     }
 }
 
+/* ---- doomed replicas ---- */
+
+static struct nn_repl_doomed_one *nn_repl_doomed_find(const struct nn_repl *r, uint64_t blk_id,
+                                                      uint16_t dn)
+{
+    struct nn_repl_doomed *d = blk_id ? u64map_get(&r->doomed, blk_id) : NULL;
+
+    for (uint8_t i = 0; d && i < d->count; i++) {
+        if (d->v[i].dn == dn)
+            return &d->v[i];
+    }
+    return NULL;
+}
+
+/* Dooms dn's replica of blk_id; NULL if the block's list is full (the caller then leaves the
+ * replica alone: a replica not recorded here would come back with the next report). */
+static struct nn_repl_doomed_one *nn_repl_doom(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
+{
+    struct nn_repl_doomed_one *one = nn_repl_doomed_find(r, blk_id, dn);
+    struct nn_repl_doomed *d = u64map_get(&r->doomed, blk_id);
+
+    if (one)
+        return one;
+    if (!d) {
+        d = xcalloc(1, sizeof(*d));
+        d->blk_id = blk_id;
+        u64map_put(&r->doomed, blk_id, d);
+    }
+    if (d->count == NN_LOCS_MAX)
+        return NULL;
+    d->v[d->count] = (struct nn_repl_doomed_one){ .dn = dn };
+    return &d->v[d->count++];
+}
+
 void nn_repl_note_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
-    struct nn_repl_bad *bad = u64map_get(&r->bad, blk_id);
+    struct nn_repl_doomed_one *one = nn_repl_doom(r, blk_id, dn);
 
-    if (!bad) {
-        bad = xcalloc(1, sizeof(*bad));
-        u64map_put(&r->bad, blk_id, bad);
-    }
-    if (!nn_repl_is_corrupt(r, blk_id, dn) && bad->count < NN_LOCS_MAX)
-        bad->dns[bad->count++] = dn;
+    if (one)
+        one->is_corrupt = 1;
 }
 
-int nn_repl_is_corrupt(const struct nn_repl *r, uint64_t blk_id, uint16_t dn)
+int nn_repl_is_doomed(const struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
-    /* Reports name any id; 0 is never a block (and no key of the map). */
-    const struct nn_repl_bad *bad = blk_id ? u64map_get(&r->bad, blk_id) : NULL;
-
-    for (uint8_t i = 0; bad && i < bad->count; i++) {
-        if (bad->dns[i] == dn)
-            return 1;
-    }
-    return 0;
+    return nn_repl_doomed_find(r, blk_id, dn) != NULL;
 }
 
-void nn_repl_forget_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
+void nn_repl_on_deleted(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
-    struct nn_repl_bad *bad = blk_id ? u64map_get(&r->bad, blk_id) : NULL;
+    struct nn_repl_doomed *d = blk_id ? u64map_get(&r->doomed, blk_id) : NULL;
 
-    for (uint8_t i = 0; bad && i < bad->count; i++) {
-        if (bad->dns[i] == dn) {
-            bad->dns[i] = bad->dns[--bad->count];
+    for (uint8_t i = 0; d && i < d->count; i++) {
+        if (d->v[i].dn == dn) {
+            d->v[i] = d->v[--d->count];
             break;
         }
     }
-    if (bad && bad->count == 0)
-        free(u64map_del(&r->bad, blk_id));
+    if (d && d->count == 0)
+        free(u64map_del(&r->doomed, blk_id));
 }
 
 size_t nn_repl_corrupt_locs(const struct nn_repl *r, uint64_t blk_id, uint16_t *out)
 {
-    const struct nn_repl_bad *bad = u64map_get(&r->bad, blk_id);
-    size_t n = bad ? bad->count : 0;
+    const struct nn_repl_doomed *d = blk_id ? u64map_get(&r->doomed, blk_id) : NULL;
+    size_t n = 0;
 
-    for (size_t i = 0; i < n; i++)
-        out[i] = bad->dns[i];
+    for (uint8_t i = 0; d && i < d->count; i++) {
+        if (d->v[i].is_corrupt)
+            out[n++] = d->v[i].dn;
+    }
     return n;
 }
 
-static int nn_repl_copy_failed(const struct nn_repl_copy *c, const struct nn_repl_view *v)
+static void nn_repl_order_delete(struct nn_repl *r, const struct nn_repl_view *v,
+                                 const struct nn_blk *b, struct nn_repl_doomed_one *one)
 {
+    nn_dns_queue_delete(v->dns, one->dn, (struct wire_blk){ b->id, b->gen });
+    one->delete_after_ms = v->now_ms + r->opts.timeout_ms;
+}
+
+/* Orders deletes of b's doomed replicas: the excess ones again when their delete went
+ * unconfirmed for a timeout, the corrupt ones too when is_corrupt_due (the block has its
+ * replication in good replicas, or they are in the way of a copy). */
+static void nn_repl_delete_doomed(struct nn_repl *r, const struct nn_repl_view *v,
+                                  const struct nn_blk *b, int is_corrupt_due)
+{
+    struct nn_repl_doomed *d = u64map_get(&r->doomed, b->id);
+
+    for (uint8_t i = 0; d && i < d->count; i++) {
+        struct nn_repl_doomed_one *one = &d->v[i];
+        int is_ordered = one->delete_after_ms != 0;
+        if (is_ordered ? v->now_ms < one->delete_after_ms : !is_corrupt_due)
+            continue;
+        if (one->is_corrupt && !is_ordered)
+            r->totals.corrupt_deletes_ordered++;
+        nn_repl_order_delete(r, v, b, one);
+    }
+}
+
+/* Removes the entries of map that is_gone picks, with drop. Collected first: deleting from a
+ * map during its iteration could skip entries. Returns how many. */
+typedef int nn_repl_gone_fn(const struct nn_repl *r, const struct nn_repl_view *v,
+                            const struct u64map_slot *s);
+
+static size_t nn_repl_sweep(struct nn_repl *r, const struct nn_repl_view *v, struct u64map *map,
+                            nn_repl_gone_fn *is_gone, void (*drop)(struct nn_repl *, void *))
+{
+    void **gone = xmalloc((map->count + 1) * sizeof(*gone));
+    size_t n = 0, pos = 0;
+    struct u64map_slot *s;
+
+    while ((s = u64map_next(map, &pos)) != NULL) {
+        if (is_gone(r, v, s))
+            gone[n++] = s->val;
+    }
+    for (size_t i = 0; i < n; i++)
+        drop(r, gone[i]);
+    free(gone);
+    return n;
+}
+
+static int nn_repl_copy_failed(const struct nn_repl *r, const struct nn_repl_view *v,
+                               const struct u64map_slot *s)
+{
+    const struct nn_repl_copy *c = s->val;
+
+    (void)r;
     return v->now_ms >= c->deadline_ms || !nn_dns_is_live(v->dns, c->source, v->now_ms) ||
            !nn_dns_is_live(v->dns, c->target, v->now_ms) || !nn_blocks_has(v->bm, c->blk_id);
 }
 
-/* Forgets the copies that will not be reported: the block is looked at again by the scan. */
-static void nn_repl_drop_failed(struct nn_repl *r, const struct nn_repl_view *v)
+static void nn_repl_drop_copy(struct nn_repl *r, void *c)
 {
-    struct nn_repl_copy **failed = xmalloc((r->copies.count + 1) * sizeof(*failed));
-    size_t n = 0, pos = 0;
-    struct u64map_slot *s;
-
-    /* Collected first: deleting from the map during its iteration could skip entries. */
-    while ((s = u64map_next(&r->copies, &pos)) != NULL) {
-        if (nn_repl_copy_failed(s->val, v))
-            failed[n++] = s->val;
-    }
-    for (size_t i = 0; i < n; i++)
-        nn_repl_forget(r, failed[i]);
-    r->totals.copies_dropped += n;
-    free(failed);
+    nn_repl_forget(r, c);
 }
 
-/* Forgets the corrupt replicas of blocks that are gone (their files' deletes took them). */
-static void nn_repl_drop_gone_bad(struct nn_repl *r, const struct nn_repl_view *v)
+static int nn_repl_doomed_gone(const struct nn_repl *r, const struct nn_repl_view *v,
+                               const struct u64map_slot *s)
 {
-    uint64_t *gone = xmalloc((r->bad.count + 1) * sizeof(*gone));
-    size_t n = 0, pos = 0;
-    struct u64map_slot *s;
+    (void)r;
+    return !nn_blocks_has(v->bm, s->key);
+}
 
-    while ((s = u64map_next(&r->bad, &pos)) != NULL) {
-        if (!nn_blocks_has(v->bm, s->key))
-            gone[n++] = s->key;
+static void nn_repl_drop_doomed(struct nn_repl *r, void *d)
+{
+    free(u64map_del(&r->doomed, ((struct nn_repl_doomed *)d)->blk_id));
+}
+
+/* ---- datanodes ---- */
+
+/* Drops the locations of datanodes found dead since the last tick, and their queued copies
+ * (the monitor forgets those copies itself). */
+static void nn_repl_drop_dead(struct nn_repl *r, const struct nn_repl_view *v)
+{
+    for (uint32_t i = 0; i < v->dns->count; i++) {
+        struct nn_dn *dn = &v->dns->v[i];
+        if (dn->is_dropped || nn_dns_is_live(v->dns, i, v->now_ms))
+            continue;
+        nn_blocks_drop_dn(v->bm, (uint16_t)i);
+        nn_dns_drop_copies(v->dns, i);
+        dn->is_dropped = 1;
+        dn->is_reported = 0;
+        r->totals.dns_dropped++;
     }
-    for (size_t i = 0; i < n; i++)
-        free(u64map_del(&r->bad, gone[i]));
-    free(gone);
+}
+
+/* Whether every live datanode has finished a full report since it registered. */
+static int nn_repl_all_reported(const struct nn_repl_view *v)
+{
+    for (size_t i = 0; i < v->live_count; i++) {
+        if (!v->dns->v[v->live[i].idx].is_reported)
+            return 0;
+    }
+    return 1;
 }
 
 static size_t nn_repl_live_locs(const struct nn_repl_view *v, const struct nn_blk *b,
@@ -185,15 +283,17 @@ static size_t nn_repl_live_locs(const struct nn_repl_view *v, const struct nn_bl
     return n;
 }
 
-/* Whether dn holds a replica of b, good or corrupt. */
+/* Whether dn holds a replica of b: a location, or a doomed one still on its disk. */
 static int nn_repl_holds(const struct nn_repl *r, const struct nn_blk *b, uint32_t dn)
 {
     for (uint8_t i = 0; i < b->loc_count; i++) {
         if (b->locs[i] == dn)
             return 1;
     }
-    return nn_repl_is_corrupt(r, b->id, (uint16_t)dn);
+    return nn_repl_is_doomed(r, b->id, (uint16_t)dn);
 }
+
+/* ---- copies ---- */
 
 /* The live holder with the fewest copies in flight, below the limit; -1 if all are busy.
  * Ties go to the first from a position drawn from the block and the time, so that the work
@@ -215,9 +315,9 @@ static int nn_repl_pick_source(const struct nn_repl *r, const struct nn_repl_vie
     return best;
 }
 
-/* A live datanode holding no replica of b (not even a dead one's), weighted by free space;
- * -1 if there is none. The hash is salted with the time so that a copy ordered again after a
- * failure can go elsewhere: like HDFS, a weighted random choice. */
+/* A live datanode holding no replica of b, with room for it, weighted by free space; -1 if
+ * there is none. The hash is salted with the time: a copy ordered again after a failure
+ * draws again. */
 static int nn_repl_pick_target(const struct nn_repl *r, const struct nn_repl_view *v,
                                const struct nn_blk *b)
 {
@@ -226,27 +326,12 @@ static int nn_repl_pick_target(const struct nn_repl *r, const struct nn_repl_vie
     uint32_t chosen;
 
     for (size_t i = 0; i < v->live_count; i++) {
-        if (!nn_repl_holds(r, b, v->live[i].idx))
+        if (v->live[i].weight >= b->len && !nn_repl_holds(r, b, v->live[i].idx))
             c[n++] = v->live[i];
     }
     if (n == 0 || nn_place_choose(c, n, u64map_mix(b->id ^ v->now_ms), 1, &chosen) == 0)
         return -1;
     return (int)chosen;
-}
-
-/* Orders the corrupt replicas of b deleted, at most once per timeout (the datanode's report
- * of the delete forgets them). */
-static void nn_repl_delete_bad(struct nn_repl *r, const struct nn_repl_view *v,
-                               const struct nn_blk *b)
-{
-    struct nn_repl_bad *bad = u64map_get(&r->bad, b->id);
-
-    if (!bad || v->now_ms < bad->delete_after_ms)
-        return;
-    for (uint8_t i = 0; i < bad->count; i++)
-        nn_dns_queue_delete(v->dns, bad->dns[i], (struct wire_blk){ b->id, b->gen });
-    bad->delete_after_ms = v->now_ms + r->opts.timeout_ms;
-    r->totals.corrupt_deletes_ordered += bad->count;
 }
 
 static void nn_repl_order_copy(struct nn_repl *r, const struct nn_repl_view *v,
@@ -257,7 +342,7 @@ static void nn_repl_order_copy(struct nn_repl *r, const struct nn_repl_view *v,
     struct wire_blk blk = { b->id, b->gen };
 
     if (source >= 0 && target < 0)
-        nn_repl_delete_bad(r, v, b); /* a node with a corrupt replica may be the only target */
+        nn_repl_delete_doomed(r, v, b, 1); /* a corrupt replica may hold the only target */
     if (target < 0 || nn_dns_queue_copy(v->dns, (uint32_t)source, blk, b->len,
                                         (uint32_t)target) < 0)
         return;
@@ -270,38 +355,29 @@ static void nn_repl_order_copy(struct nn_repl *r, const struct nn_repl_view *v,
     r->totals.copies_ordered++;
 }
 
+/* ---- excess ---- */
+
 static int nn_repl_is_busy(const struct nn_repl_copy *c, uint16_t dn)
 {
     return c && (c->source == dn || c->target == dn);
 }
 
+/* Ranked by node id and block alone (not free space, which moves with every heartbeat), so
+ * that the same replicas rank lowest at every look. */
 static double nn_repl_rank(const struct nn_repl_view *v, uint16_t dn, uint64_t blk_id)
 {
-    const struct nn_dn *d = &v->dns->v[dn];
-    struct nn_place_cand cand = { .node_id = d->node_id, .weight = d->remaining, .idx = dn };
+    struct nn_place_cand cand = { .node_id = v->dns->v[dn].node_id, .weight = 1, .idx = dn };
 
     return nn_place_score(&cand, blk_id);
 }
 
-static int nn_repl_all_reported(const struct nn_repl_view *v, const uint16_t *live, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!v->dns->v[live[i]].is_reported)
-            return 0;
-    }
-    return 1;
-}
-
-/* Deletes live replicas of b past its replication, the lowest ranked first. Not while a
- * holder's locations may be stale (it registered again and its full report has not ended):
- * a replica it lost would count, and a good one elsewhere would go. */
-static void nn_repl_order_deletes(struct nn_repl *r, const struct nn_repl_view *v,
-                                  const struct nn_blk *b, uint16_t *live, size_t n)
+/* Dooms live replicas of b past its replication, the lowest ranked first, and orders them
+ * deleted. */
+static void nn_repl_order_excess_deletes(struct nn_repl *r, const struct nn_repl_view *v,
+                                         const struct nn_blk *b, uint16_t *live, size_t n)
 {
     const struct nn_repl_copy *c = u64map_get(&r->copies, b->id);
 
-    if (!nn_repl_all_reported(v, live, n))
-        return;
     for (; n > b->replication; n--) {
         size_t victim = n;
         for (size_t i = 0; i < n; i++) {
@@ -310,14 +386,17 @@ static void nn_repl_order_deletes(struct nn_repl *r, const struct nn_repl_view *
             if (victim == n || nn_repl_rank(v, live[i], b->id) < nn_repl_rank(v, live[victim], b->id))
                 victim = i;
         }
-        if (victim == n)
+        struct nn_repl_doomed_one *one = victim == n ? NULL : nn_repl_doom(r, b->id, live[victim]);
+        if (!one)
             return;
-        nn_dns_queue_delete(v->dns, live[victim], (struct wire_blk){ b->id, b->gen });
+        nn_repl_order_delete(r, v, b, one);
         nn_blocks_drop_loc(v->bm, live[victim], b->id);
         live[victim] = live[n - 1];
         r->totals.deletes_ordered++;
     }
 }
+
+/* ---- the scan ---- */
 
 static void nn_repl_check(struct nn_repl *r, const struct nn_repl_view *v, const struct nn_blk *b)
 {
@@ -326,10 +405,9 @@ static void nn_repl_check(struct nn_repl *r, const struct nn_repl_view *v, const
     if (!b->is_committed)
         return; /* its pipeline is still writing it */
     size_t n = nn_repl_live_locs(v, b, live);
-    if (n >= b->replication)
-        nn_repl_delete_bad(r, v, b);
+    nn_repl_delete_doomed(r, v, b, n >= b->replication);
     if (n > b->replication)
-        nn_repl_order_deletes(r, v, b, live, n);
+        nn_repl_order_excess_deletes(r, v, b, live, n);
     else if (n > 0 && n < b->replication && !u64map_get(&r->copies, b->id))
         nn_repl_order_copy(r, v, b, live, n);
 }
@@ -341,11 +419,13 @@ void nn_repl_tick(struct nn_repl *r, struct nn_blocks *bm, struct nn_dns *dns, u
                                                                  : r->opts.scan_per_tick;
     struct nn_blk b;
 
-    if (now_ms < r->opts.not_before_ms)
-        return;
-    nn_repl_drop_failed(r, &v);
-    nn_repl_drop_gone_bad(r, &v);
+    nn_repl_drop_dead(r, &v);
+    r->totals.copies_dropped += nn_repl_sweep(r, &v, &r->copies, nn_repl_copy_failed,
+                                              nn_repl_drop_copy);
+    nn_repl_sweep(r, &v, &r->doomed, nn_repl_doomed_gone, nn_repl_drop_doomed);
     v.live_count = nn_dns_live_candidates(dns, now_ms, v.live);
+    if (now_ms < r->opts.not_before_ms || !nn_repl_all_reported(&v))
+        return;
     for (uint64_t i = 0; i < budget; i++) {
         if (!nn_blocks_next(bm, &r->cursor, &b)) {
             r->cursor = 0; /* the end of one pass: the next starts over */

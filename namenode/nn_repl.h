@@ -1,23 +1,29 @@
-/* nn_repl: the replication monitor (HDFS's RedundancyMonitor in small). Every tick it looks at
- * a slice of the block map and, for each committed block:
- *  - with fewer replicas on live datanodes than its file's replication (a datanode died), orders
- *    one live holder, the source, to copy it to a live datanode that holds no replica of it
- *    (chosen by placement); one copy per block at a time, at most streams_per_dn in flight per
- *    source. The copy counts once the target reports the replica (DN_BLOCK_RECEIVED), after it
- *    is on the target's disk; a copy not reported within timeout_ms, or whose source or target
- *    died, is forgotten and ordered again (another target where there is one);
- *  - with more (a dead datanode came back), orders the excess deleted: the replicas placement
- *    ranks lowest, never the source or target of a copy in flight, and drops them from the map
- *    at once so that no reader is sent to them.
- * A replica found corrupt (nn_repl_note_corrupt(); the block map has dropped it) is neither a
- * source nor a target; it is ordered deleted once the block has its replication in good live
- * replicas, or at once if it stands in the way of a copy's only possible target, and it is
- * forgotten when its datanode reports it deleted. Until then a block with no good replica
- * left still offers the corrupt ones to readers (nn_repl_corrupt_locs()): their other chunks
- * may be all that is left.
- * A block with no live replica is lost until one comes back; nothing can be done for it here.
- * After a namenode start every location is unknown until the datanodes report, so the monitor
- * stays idle until not_before_ms. Pure (time is passed in); owned by the namenode loop. */
+/* nn_repl: the replication monitor (HDFS's RedundancyMonitor in small). Every tick:
+ *  - a datanode found dead loses its locations in the block map (as in HDFS; it registers and
+ *    reports in full when it comes back, nn_rpc.c makes sure of that), and its queued copies;
+ *  - unless some live datanode has registered and not finished its full block report (its
+ *    locations may be stale or missing), it looks at a slice of the block map and, for each
+ *    committed block:
+ *    - with fewer replicas on live datanodes than its file's replication, orders one live
+ *      holder, the source, to copy it to a live datanode that holds no replica of it, not
+ *      even one being deleted, and has room for it (a weighted random choice by free space,
+ *      as in HDFS); one copy per block at a time, at most streams_per_dn in flight per source.
+ *      The copy counts once the target reports the replica (DN_BLOCK_RECEIVED), after it is on
+ *      the target's disk; a copy not reported within timeout_ms, or whose source or target
+ *      died, is forgotten and the block ordered again (the source and target drawn again);
+ *    - with more (a dead datanode came back), orders the excess deleted: the replicas
+ *      placement ranks lowest, never the source or target of a copy in flight.
+ * A replica ordered deleted, or found corrupt (nn_repl_note_corrupt()), is doomed: it is no
+ * location (the map dropped it), reports of it are ignored (nn_repl_is_doomed()), it is no
+ * target, and it is forgotten when its datanode reports it deleted (nn_repl_on_deleted());
+ * a delete not confirmed within timeout_ms is ordered again. A corrupt one is ordered deleted
+ * once the block has its replication in good live replicas, or at once if it stands in the
+ * way of a copy's only possible target; until then a block with no good replica left still
+ * offers the corrupt ones to readers (nn_repl_corrupt_locs()): their other chunks may be all
+ * that is left. A block with no live replica is lost until one comes back.
+ * After a namenode start every location is unknown until the datanodes register and report,
+ * so the monitor orders nothing before not_before_ms. Pure (time is passed in); owned by the
+ * namenode loop. */
 #ifndef DFS_NN_REPL_H
 #define DFS_NN_REPL_H
 
@@ -43,7 +49,7 @@ struct nn_repl_opts {
 struct nn_repl {
     struct nn_repl_opts opts;
     struct u64map copies; /* block id -> struct nn_repl_copy (owned): copies in flight */
-    struct u64map bad;    /* block id -> struct nn_repl_bad (owned): corrupt replicas */
+    struct u64map doomed; /* block id -> struct nn_repl_doomed (owned): replicas to delete */
     uint16_t *in_flight;  /* copies in flight per source datanode index (NN_DN_MAX) */
     struct nn_place_cand *cands; /* 2 * NN_DN_MAX: a tick's live datanodes and a scratch list */
     size_t cursor;        /* the scan's position in the block map (nn_blocks_next) */
@@ -53,6 +59,7 @@ struct nn_repl {
         uint64_t copies_done;
         uint64_t copies_dropped; /* timed out, source or target dead, or block gone */
         uint64_t corrupt_deletes_ordered;
+        uint64_t dns_dropped;    /* datanodes found dead, their locations dropped */
     } totals;                    /* since start, for the log and tests */
 };
 
@@ -65,9 +72,11 @@ void nn_repl_tick(struct nn_repl *r, struct nn_blocks *bm, struct nn_dns *dns, u
 void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
 /* Datanode dn holds a corrupt replica of block id (the caller has dropped the location). */
 void nn_repl_note_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
-int nn_repl_is_corrupt(const struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+/* Whether dn's replica of block id is corrupt or ordered deleted: no location, whatever the
+ * datanode reports, until it reports it deleted. */
+int nn_repl_is_doomed(const struct nn_repl *r, uint64_t blk_id, uint16_t dn);
 /* Datanode dn no longer holds a replica of block id (it reported it deleted). */
-void nn_repl_forget_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
+void nn_repl_on_deleted(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
 /* The datanodes holding corrupt replicas of block id, into out (NN_LOCS_MAX slots). */
 size_t nn_repl_corrupt_locs(const struct nn_repl *r, uint64_t blk_id, uint16_t *out);
 /* Copies in flight (for tests and the report). */

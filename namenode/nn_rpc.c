@@ -514,6 +514,10 @@ static int h_dn_heartbeat(struct nn_state *st, struct nn_session *s, const struc
     DECODE(dn_heartbeat, f, &m);
     if (need_dn(s) < 0)
         return -ERR_PROTO;
+    /* Found dead meanwhile, its locations dropped (nn_repl.h): the refusal makes it register
+     * and report in full again. */
+    if (st->dns.v[s->dn_idx].is_dropped)
+        return -ERR_PROTO;
     nn_dns_heartbeat(&st->dns, (uint32_t)s->dn_idx, &m, st->now_ms);
     wire_dn_heartbeat_ok_begin(out);
     /* At most NN_CMDS_PER_HEARTBEAT commands per heartbeat (as HDFS limits invalidations):
@@ -529,6 +533,19 @@ static int h_dn_heartbeat(struct nn_state *st, struct nn_session *s, const struc
     return 0;
 }
 
+/* A full report's frames: its locations are complete at the LAST that follows a FIRST. */
+static void note_full_report(struct nn_dn *d, uint8_t flags)
+{
+    if (flags & WIRE_REPORT_FIRST) {
+        d->is_reported = 0;
+        d->is_reporting = 1;
+    }
+    if ((flags & WIRE_REPORT_LAST) && d->is_reporting) {
+        d->is_reported = 1;
+        d->is_reporting = 0;
+    }
+}
+
 /* Records each reported replica, ordering invalid ones deleted. */
 static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
                       int is_deleted)
@@ -540,22 +557,23 @@ static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wi
     if (need_dn(s) < 0)
         return -ERR_PROTO;
     uint16_t dn = (uint16_t)s->dn_idx;
-    if (m.flags & WIRE_REPORT_FIRST)
+    int is_full_report = f->hdr.type == WIRE_DN_BLOCK_REPORT;
+    if (is_full_report && (m.flags & WIRE_REPORT_FIRST))
         nn_blocks_drop_dn(&st->blocks, dn);
     for (uint32_t i = 0; i < m.count; i++) {
         wire_dn_blocks_next(&m, &e);
         if (is_deleted) {
             nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
-            nn_repl_forget_corrupt(&st->repl, e.blk.id, dn);
-        } else if (nn_repl_is_corrupt(&st->repl, e.blk.id, dn)) {
-            continue; /* no location until it is deleted (nn_repl.h) */
+            nn_repl_on_deleted(&st->repl, e.blk.id, dn);
+        } else if (nn_repl_is_doomed(&st->repl, e.blk.id, dn)) {
+            continue; /* corrupt or being deleted: no location (nn_repl.h) */
         } else if (nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
             nn_repl_on_replica(&st->repl, e.blk.id, dn);
         else
             nn_dns_queue_delete(&st->dns, dn, e.blk);
     }
-    if (m.flags & WIRE_REPORT_LAST)
-        st->dns.v[dn].is_reported = 1;
+    if (is_full_report)
+        note_full_report(&st->dns.v[dn], m.flags);
     return 0;
 }
 

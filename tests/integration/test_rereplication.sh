@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The namenode's replication monitor keeps every block at its replication. With 4 datanodes,
-# replication 3 and 1 MiB blocks: after `kill -9` of a datanode that holds replicas, the
+# replication 3 and 9 MiB blocks: after `kill -9` of a datanode that holds replicas, the
 # blocks it held are copied to the datanodes that lack them, until each of the 3 survivors
 # holds every block and `dfsadmin report` counts none under-replicated. The copies are good
 # data: with the other two original holders killed as well, the one survivor that received
@@ -10,14 +10,15 @@
 # dirs (a deleted replica may go to the spare/ pool, which holds no replica).
 source "$(dirname "$0")/lib.sh"
 
-BLOCK=$MIB
+# 9 MiB blocks: a full block is 9 packets, one more than a copy sends ahead of its acks.
+BLOCK=$((9 * MIB))
 REPL=3
 WAIT_SECS=60 # per phase; with the monitor working each takes a few seconds
 
 it_init 4
 
 # Short timings, so that a killed datanode is declared dead and re-replicated within seconds.
-ups=(--set dfs.block_size=1M --set "dfs.replication=$REPL" --set dfs.heartbeat_ms=200
+ups=(--set dfs.block_size=9M --set "dfs.replication=$REPL" --set dfs.heartbeat_ms=200
     --set nn.dn_dead_ms=1500 --set nn.replication_interval_ms=200)
 it_up "${ups[@]}"
 it_wait_live 4
@@ -124,7 +125,7 @@ check_files() {
 
 # ---- phase 1: files of several shapes, all replicas finalized
 names=(three two five small empty)
-sizes=($((3 * MIB + 12345)) $((2 * MIB)) $((5 * MIB - 1)) 1000 0)
+sizes=($((19 * MIB + 12345)) $((9 * MIB)) $((5 * MIB - 1)) 1000 0)
 mkdir -p "$IT_MNT/d"
 nblocks=0
 for i in "${!names[@]}"; do

@@ -1527,18 +1527,17 @@ START_TEST(test_dn_addr_empty_host_or_port_zero_rejected)
 }
 END_TEST
 
-/* A heartbeat reply with one command cmd: its decode's result, and the command in *out. */
-static int one_cmd_decode_rc(const struct wire_dn_cmd *cmd, struct wire_dn_cmd *out)
+/* A heartbeat reply with one command cmd, encoded into b: its decode's result, and the
+ * command in *out (its strings point into b). */
+static int one_cmd_decode_rc(struct buf *b, const struct wire_dn_cmd *cmd, struct wire_dn_cmd *out)
 {
     struct wire_dn_heartbeat_ok hb;
-    struct buf b;
-    buf_init(&b);
-    wire_dn_heartbeat_ok_begin(&b);
-    wire_dn_heartbeat_ok_put(&b, 0, cmd);
-    int rc = wire_dn_heartbeat_ok_decode(b.data, b.len, &hb);
+    buf_reset(b);
+    wire_dn_heartbeat_ok_begin(b);
+    wire_dn_heartbeat_ok_put(b, 0, cmd);
+    int rc = wire_dn_heartbeat_ok_decode(b->data, b->len, &hb);
     if (rc == 0)
         wire_dn_heartbeat_ok_next(&hb, out);
-    buf_fini(&b);
     return rc;
 }
 
@@ -1551,7 +1550,9 @@ START_TEST(test_dn_cmd_replicate_fields_and_bad_commands)
                                .target = { .node_id = wire_str_c("dn-b"),
                                            .host = wire_str_c("127.0.0.2"), .port = 9101 } };
     struct wire_dn_cmd out;
-    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), 0);
+    struct buf b;
+    buf_init(&b);
+    ck_assert_int_eq(one_cmd_decode_rc(&b, &cmd, &out), 0);
     ck_assert_uint_eq(out.kind, WIRE_CMD_REPLICATE);
     ck_assert_uint_eq(out.blk.id, 9);
     ck_assert_uint_eq(out.blk.gen, 3);
@@ -1560,14 +1561,15 @@ START_TEST(test_dn_cmd_replicate_fields_and_bad_commands)
     ck_assert(wire_str_eq(out.target.node_id, "dn-b"));
     ck_assert_uint_eq(out.target.port, 9101);
     cmd.target.port = 0;
-    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    ck_assert_int_eq(one_cmd_decode_rc(&b, &cmd, &out), -ERR_PROTO);
     cmd.target.port = 1;
     cmd.target.host = wire_str_c("");
-    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    ck_assert_int_eq(one_cmd_decode_rc(&b, &cmd, &out), -ERR_PROTO);
     cmd = (struct wire_dn_cmd){ .kind = 3, .blk = { .id = 9, .gen = 3 } };
-    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    ck_assert_int_eq(one_cmd_decode_rc(&b, &cmd, &out), -ERR_PROTO);
     cmd.kind = 0;
-    ck_assert_int_eq(one_cmd_decode_rc(&cmd, &out), -ERR_PROTO);
+    ck_assert_int_eq(one_cmd_decode_rc(&b, &cmd, &out), -ERR_PROTO);
+    buf_fini(&b);
 }
 END_TEST
 

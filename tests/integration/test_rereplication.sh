@@ -6,8 +6,10 @@
 # data: with the other two original holders killed as well, the one survivor that received
 # copies serves every file byte for byte (mount and `dfs cat`). When the killed datanodes come
 # back with their old replicas, the excess replicas are deleted down to exactly 3 per block,
-# and the count stays there. Replicas are counted as finalized .data files in the datanodes'
-# dirs (a deleted replica may go to the spare/ pool, which holds no replica).
+# and the count stays there. A datanode that stalls (SIGSTOP) past nn.dn_dead_ms is replaced
+# the same way, and when it wakes up it is made to register and report again, and its
+# replicas are deleted as excess. Replicas are counted as finalized .data files in the
+# datanodes' dirs (a deleted replica may go to the spare/ pool, which holds no replica).
 source "$(dirname "$0")/lib.sh"
 
 # 9 MiB blocks: a full block is 9 packets, one more than a copy sends ahead of its acks.
@@ -210,5 +212,38 @@ probs="$(check_all_replicated "$REPL" "${all_dns[@]}")"
     fail "phase 4: the replicas changed after settling: $(paste -sd ';' - <<<"$probs")"
 }
 check_files "phase 4"
+
+# ---- phase 5: a datanode that stalls past nn.dn_dead_ms and wakes up again. The namenode
+# drops its locations when it finds it dead and has its blocks copied; its next heartbeat is
+# refused, so it registers and reports in full again, and its replicas are then excess.
+paused=""
+for dn in "${all_dns[@]}"; do
+    n="$(find "$IT_STATE/$dn" -path '*/finalized/*' -name 'blk_*.data' -type f | wc -l)"
+    if [ "$n" -gt 0 ] && [ "$n" -lt "$nblocks" ]; then paused="$dn"; break; fi
+done
+[ -n "$paused" ] || paused="${all_dns[0]}"
+others=()
+for dn in "${all_dns[@]}"; do [ "$dn" = "$paused" ] || others+=("$dn"); done
+paused_pid="$(it_pid "datanode${paused#dn}")"
+registrations() { grep -c 'registered with namenode' "$IT_STATE/log/datanode${paused#dn}.log"; }
+regs_before="$(registrations)"
+# A stopped process ignores the cleanup's SIGTERM: wake it first if the test fails.
+# (it_cleanup reads the exit status from $?, which the kill would overwrite).
+trap 'rc=$?; kill -CONT "$paused_pid" 2>/dev/null; (exit "$rc"); it_cleanup' EXIT
+log "phase 5: SIGSTOP $paused (pid $paused_pid)"
+kill -STOP "$paused_pid"
+wait_for "namenode declares $paused dead" check_report 3 -
+wait_for "re-replication of $paused's blocks onto ${others[*]}" \
+    check_all_replicated "$REPL" "${others[@]}"
+log "phase 5: every block has $REPL replicas on ${others[*]}; SIGCONT $paused"
+kill -CONT "$paused_pid"
+it_wait_live 4
+wait_for "excess replicas deleted down to $REPL per block after $paused came back" \
+    check_all_replicated "$REPL" "${all_dns[@]}"
+[ "$(registrations)" -gt "$regs_before" ] ||
+    fail "phase 5: $paused was not made to register again after it was found dead"
+[ "$(it_pid "datanode${paused#dn}")" = "$paused_pid" ] || fail "phase 5: $paused was restarted"
+log "phase 5: $paused registered again; every block has exactly $REPL replicas"
+check_files "phase 5"
 
 log "PASS"

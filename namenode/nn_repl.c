@@ -132,9 +132,14 @@ static struct nn_repl_doomed_one *nn_repl_doom(struct nn_repl *r, uint64_t blk_i
 void nn_repl_note_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
     struct nn_repl_doomed_one *one = nn_repl_doom(r, blk_id, dn);
+    struct nn_repl_copy *c = u64map_get(&r->copies, blk_id);
 
     if (one)
         one->is_corrupt = 1;
+    if (c && c->source == dn) { /* that copy has failed (the source found the bad chunk) */
+        nn_repl_forget(r, c);
+        r->totals.copies_dropped++;
+    }
 }
 
 int nn_repl_is_doomed(const struct nn_repl *r, uint64_t blk_id, uint16_t dn)
@@ -341,8 +346,11 @@ static void nn_repl_order_copy(struct nn_repl *r, const struct nn_repl_view *v,
     int target = source < 0 ? -1 : nn_repl_pick_target(r, v, b);
     struct wire_blk blk = { b->id, b->gen };
 
-    if (source >= 0 && target < 0)
-        nn_repl_delete_doomed(r, v, b, 1); /* a corrupt replica may hold the only target */
+    /* A corrupt replica may hold the only target. Deleted only while two good replicas
+     * remain: a replica counts as good until a read finds it bad, and with one left, the
+     * corrupt ones may hold the only good copy of some chunk. */
+    if (source >= 0 && target < 0 && n >= 2)
+        nn_repl_delete_doomed(r, v, b, 1);
     if (target < 0 || nn_dns_queue_copy(v->dns, (uint32_t)source, blk, b->len,
                                         (uint32_t)target) < 0)
         return;

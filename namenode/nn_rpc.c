@@ -210,14 +210,16 @@ static uint32_t live_locs(const struct nn_state *st, const struct nn_blk *b,
     return n;
 }
 
-/* What a reader is offered: the good live replicas or, when none is left, the live corrupt
- * ones (the reader verifies every chunk; their other chunks may be all there is). */
+/* What a reader is offered: the good live replicas, then the live corrupt ones. A replica is
+ * corrupt in some chunk; the reader verifies every chunk and goes on to the next replica on
+ * a mismatch, and for some chunk the corrupt ones may be all there is (a replica counts as
+ * good until a read finds it bad). */
 static uint32_t readable_locs(const struct nn_state *st, const struct nn_blk *b,
                               struct wire_dn_addr *locs)
 {
     uint16_t bad[NN_LOCS_MAX];
     uint32_t n = live_locs(st, b, locs);
-    size_t nbad = n == 0 && b ? nn_repl_corrupt_locs(&st->repl, b->id, bad) : 0;
+    size_t nbad = b ? nn_repl_corrupt_locs(&st->repl, b->id, bad) : 0;
 
     for (size_t i = 0; i < nbad && n < WIRE_TARGETS_MAX; i++) {
         if (nn_dns_is_live(&st->dns, bad[i], st->now_ms))

@@ -573,6 +573,21 @@ static void corrupt(struct nn_session *s, struct wire_blk blk)
     ck_assert_uint_eq(dn_blocks(s, WIRE_DN_BLOCK_CORRUPT, 0, &e, 1), 0);
 }
 
+/* The datanode a reader of ino's first block is offered last. */
+static int located_last(struct nn_session *cl, uint64_t ino)
+{
+    struct reply r;
+    struct wire_nn_get_blocks_ok gb;
+    struct wire_located_blk lb;
+
+    get_blocks(cl, ino, &r, &gb);
+    wire_nn_get_blocks_ok_next(&gb, &lb);
+    ck_assert_uint_ge(lb.loc_count, 1);
+    int last = dn_of(&lb.locs[lb.loc_count - 1]);
+    reply_fini(&r);
+    return last;
+}
+
 /* dn-a, dn-b and dn-c hold the block (*blk) of file "f" (its inode is returned), the spares
  * in mask have joined, and every node has reported. */
 static uint64_t three_replicas(struct nn_session *dn, struct nn_session *cl, unsigned spares,
@@ -586,9 +601,10 @@ static uint64_t three_replicas(struct nn_session *dn, struct nn_session *cl, uns
     return ino;
 }
 
-/* A corrupt replica stops being offered at once, is replaced by a copy from a good one (not
- * onto its own node, which still has its files), and is deleted once the block has its three
- * good replicas; a report listing it before the delete does not bring it back. */
+/* A corrupt replica is offered to readers last at once (other chunks of it may still be
+ * needed), is replaced by a copy from a good one (not onto its own node, which still has its
+ * files), and is deleted once the block has its three good replicas; a report listing it
+ * before the delete does not make it a good location again. */
 START_TEST(test_nn_repl_corrupt_replica_is_replaced_then_deleted)
 {
     struct nn_session dn[DN_COUNT], cl;
@@ -597,7 +613,8 @@ START_TEST(test_nn_repl_corrupt_replica_is_replaced_then_deleted)
 
     uint64_t ino = three_replicas(dn, &cl, DN_D, &blk);
     corrupt(&dn[0], blk);
-    ck_assert_uint_eq(located_on(&cl, ino), DN_B | DN_C);
+    ck_assert_uint_eq(located_on(&cl, ino), DN_A | DN_B | DN_C);
+    ck_assert_int_eq(located_last(&cl, ino), 0);
     ck_assert(nn_repl_is_doomed(&st.repl, blk.id, 0));
     tick();
     struct hb_cmd c = one_cmd(dn, DN_A | DN_B | DN_C | DN_D, &source);
@@ -610,11 +627,13 @@ START_TEST(test_nn_repl_corrupt_replica_is_replaced_then_deleted)
     ck_assert_uint_eq(st.repl.totals.corrupt_deletes_ordered, 1);
     struct wire_blk_len e = { .blk = blk, .len = REPL_LEN };
     full_report(&dn[0], &e, 1); /* the delete has not run yet */
-    ck_assert_uint_eq(located_on(&cl, ino), DN_B | DN_C | DN_D);
+    ck_assert_uint_eq(located_on(&cl, ino), DN_A | DN_B | DN_C | DN_D);
+    ck_assert_int_eq(located_last(&cl, ino), 0);
     tick();
     ck_assert_uint_eq(deletes_of(dn, DN_A | DN_B | DN_C | DN_D, blk), 0); /* once per timeout */
     ck_assert_uint_eq(dn_blocks(&dn[0], WIRE_DN_BLOCK_DELETED, 0, &e, 1), 0);
     ck_assert(!nn_repl_is_doomed(&st.repl, blk.id, 0));
+    ck_assert_uint_eq(located_on(&cl, ino), DN_B | DN_C | DN_D);
     assert_repl(1, 1, 0, 0, 0);
 }
 END_TEST
@@ -644,6 +663,46 @@ START_TEST(test_nn_repl_corrupt_replica_in_the_way_is_deleted_first)
 }
 END_TEST
 
+/* With one good replica left in a cluster of three datanodes, the corrupt replicas are in
+ * the way of the only targets, but they stay: the good one is good only until a read finds
+ * it bad, and then the corrupt ones may hold the only good copy of some chunk. */
+START_TEST(test_nn_repl_corrupt_replicas_stay_while_one_good_one_is_left)
+{
+    struct nn_session dn[DN_COUNT], cl;
+    struct wire_blk blk;
+
+    uint64_t ino = three_replicas(dn, &cl, 0, &blk);
+    corrupt(&dn[0], blk);
+    corrupt(&dn[1], blk);
+    tick();
+    tick();
+    ck_assert_uint_eq(deletes_of(dn, DN_A | DN_B | DN_C, blk), 0);
+    assert_repl(0, 0, 0, 0, 0);
+    ck_assert_uint_eq(located_on(&cl, ino), DN_A | DN_B | DN_C);
+    ck_assert_int_ne(located_last(&cl, ino), 2); /* the good one comes first */
+}
+END_TEST
+
+/* A copy's source that finds its replica corrupt fails the copy: it is ordered again at
+ * once from another holder, not after the copy's timeout. */
+START_TEST(test_nn_repl_copy_from_a_corrupt_source_is_ordered_again)
+{
+    struct nn_session dn[DN_COUNT], cl;
+    struct wire_blk blk;
+    int source, source2;
+
+    holder_dies(dn, &cl, DN_D, &blk);
+    tick();
+    assert_replicate(one_cmd(dn, DN_A | DN_B | DN_D, &source), blk, 3);
+    corrupt(&dn[source], blk);
+    assert_repl(1, 0, 1, 0, 0);
+    tick();
+    assert_replicate(one_cmd(dn, DN_A | DN_B | DN_D, &source2), blk, 3);
+    ck_assert_int_ne(source2, source);
+    assert_repl(2, 0, 1, 0, 1);
+}
+END_TEST
+
 /* When every replica is corrupt, readers are still offered them (each may be good where the
  * others are not), and nothing is copied or deleted: there is no good source. */
 START_TEST(test_nn_repl_corrupt_replicas_are_offered_when_no_good_one_is_left)
@@ -654,7 +713,7 @@ START_TEST(test_nn_repl_corrupt_replicas_are_offered_when_no_good_one_is_left)
     uint64_t ino = three_replicas(dn, &cl, DN_D, &blk);
     corrupt(&dn[0], blk);
     corrupt(&dn[1], blk);
-    ck_assert_uint_eq(located_on(&cl, ino), DN_C);
+    ck_assert_uint_eq(located_on(&cl, ino), DN_A | DN_B | DN_C);
     corrupt(&dn[2], blk);
     ck_assert_uint_eq(located_on(&cl, ino), DN_A | DN_B | DN_C);
     tick();
@@ -707,6 +766,8 @@ static Suite *nn_repl_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_nn_repl_corrupt_replica_is_replaced_then_deleted);
     tcase_add_test(tc, test_nn_repl_corrupt_replica_in_the_way_is_deleted_first);
+    tcase_add_test(tc, test_nn_repl_corrupt_replicas_stay_while_one_good_one_is_left);
+    tcase_add_test(tc, test_nn_repl_copy_from_a_corrupt_source_is_ordered_again);
     tcase_add_test(tc, test_nn_repl_corrupt_replicas_are_offered_when_no_good_one_is_left);
     tcase_add_test(tc, test_nn_repl_corrupt_report_of_no_location_is_ignored);
     suite_add_tcase(s, tc);

@@ -18,9 +18,11 @@
  * target, and it is forgotten when its datanode reports it deleted (nn_repl_on_deleted());
  * a delete not confirmed within timeout_ms is ordered again. A corrupt one is ordered deleted
  * once the block has its replication in good live replicas, or at once if it stands in the
- * way of a copy's only possible target; until then a block with no good replica left still
- * offers the corrupt ones to readers (nn_repl_corrupt_locs()): their other chunks may be all
- * that is left. A block with no live replica is lost until one comes back.
+ * way of a copy's only possible target while two good replicas remain (a replica is good only
+ * until a read finds it bad: with one left, the corrupt ones may hold the only good copy of
+ * some chunk). Until deleted, corrupt replicas are offered to readers after the good ones
+ * (nn_repl_corrupt_locs()). A copy whose source reports its replica corrupt is dropped at
+ * once. A block with no live replica is lost until one comes back.
  * After a namenode start every location is unknown until the datanodes register and report,
  * so the monitor orders nothing before not_before_ms. Pure (time is passed in); owned by the
  * namenode loop. */

@@ -195,6 +195,15 @@ it_replica_files() {
     printf '%s\n' "${files[@]}"
 }
 
+# Fails if a daemon log shows a panic or a sanitizer report (the ASan+UBSan build's daemons
+# write them there; CI runs the "sanitized" suite with them).
+it_assert_logs_clean() {
+    if grep -nE 'PANIC|panic|ASSERT|AddressSanitizer|runtime error|LeakSanitizer' \
+        "$IT_STATE"/log/*.log; then
+        fail "a daemon log shows a panic or sanitizer report"
+    fi
+}
+
 # Waits until the mount answers (remounting through dfs-local up if the FUSE daemon died).
 it_ensure_mount() {
     if ! mountpoint -q "$IT_MNT" 2>/dev/null || ! ls "$IT_MNT" >/dev/null 2>&1; then

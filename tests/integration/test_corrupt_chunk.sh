@@ -262,5 +262,6 @@ n="$(find "$IT_STATE"/dn[0-9]* -path '*/finalized/*' -name 'blk_*.data' -type f 
 [ "$n" -eq 3 ] || fail "phase 3: $n replica files, want the 3 corrupt ones (no copy of a bad one)"
 read_once "phase 3, after the monitor had time to act"
 log "phase 3: every read right; all 3 corrupt replicas still there"
+it_assert_logs_clean
 
 log "PASS"

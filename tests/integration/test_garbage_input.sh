@@ -133,10 +133,7 @@ log "namenode.log by message:"
 summary "$IT_STATE/log/namenode.log"
 log "datanode1.log by message:"
 summary "$IT_STATE/log/datanode1.log"
-if grep -nE 'PANIC|panic|ASSERT|AddressSanitizer|runtime error|LeakSanitizer' \
-    "$IT_STATE"/log/*.log; then
-    fail "a daemon log shows a panic or sanitizer report"
-fi
+it_assert_logs_clean
 if [ "${#garbage_failed[@]}" -gt 0 ]; then
     fail "garbage_client found misbehaviour of: ${garbage_failed[*]} (the cases are above)"
 fi

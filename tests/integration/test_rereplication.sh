@@ -245,5 +245,6 @@ wait_for "excess replicas deleted down to $REPL per block after $paused came bac
 [ "$(it_pid "datanode${paused#dn}")" = "$paused_pid" ] || fail "phase 5: $paused was restarted"
 log "phase 5: $paused registered again; every block has exactly $REPL replicas"
 check_files "phase 5"
+it_assert_logs_clean
 
 log "PASS"

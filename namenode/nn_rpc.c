@@ -548,50 +548,6 @@ static void note_full_report(struct nn_dn *d, uint8_t flags)
     }
 }
 
-/* Records each reported replica, ordering invalid ones deleted. */
-static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
-                      int is_deleted)
-{
-    struct wire_dn_blocks m;
-    struct wire_blk_len e;
-
-    DECODE(dn_blocks, f, &m);
-    if (need_dn(s) < 0)
-        return -ERR_PROTO;
-    uint16_t dn = (uint16_t)s->dn_idx;
-    int is_full_report = f->hdr.type == WIRE_DN_BLOCK_REPORT;
-    if (is_full_report && (m.flags & WIRE_REPORT_FIRST))
-        nn_blocks_drop_dn(&st->blocks, dn);
-    for (uint32_t i = 0; i < m.count; i++) {
-        wire_dn_blocks_next(&m, &e);
-        if (is_deleted) {
-            nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
-            nn_repl_on_deleted(&st->repl, e.blk.id, dn);
-        } else if (nn_repl_is_doomed(&st->repl, e.blk.id, dn)) {
-            continue; /* corrupt or being deleted: no location (nn_repl.h) */
-        } else if (nn_blocks_on_replica(&st->blocks, dn, e.blk, e.len))
-            nn_repl_on_replica(&st->repl, e.blk.id, dn);
-        else
-            nn_dns_queue_delete(&st->dns, dn, e.blk);
-    }
-    if (is_full_report)
-        note_full_report(&st->dns.v[dn], m.flags);
-    return 0;
-}
-
-/* DN_BLOCK_REPORT and DN_BLOCK_RECEIVED: replicas the datanode has. */
-static int h_dn_blocks_held(struct nn_state *st, struct nn_session *s,
-                            const struct wire_frame *f, struct buf *out)
-{
-    return blocks_msg(st, s, f, 0);
-}
-
-static int h_dn_block_deleted(struct nn_state *st, struct nn_session *s,
-                              const struct wire_frame *f, struct buf *out)
-{
-    return blocks_msg(st, s, f, 1);
-}
-
 /* Whether dn is a location of the committed block blk (this generation). */
 static int is_committed_loc(const struct nn_state *st, struct wire_blk blk, uint16_t dn)
 {
@@ -606,10 +562,39 @@ static int is_committed_loc(const struct nn_state *st, struct wire_blk blk, uint
     return 0;
 }
 
-/* DN_BLOCK_CORRUPT: replicas a read found a bad chunk in. They stop being locations at once;
- * the replication monitor replaces them and then has them deleted. */
-static int h_dn_block_corrupt(struct nn_state *st, struct nn_session *s,
-                              const struct wire_frame *f, struct buf *out)
+enum replica_news { REPLICA_HELD, REPLICA_DELETED, REPLICA_CORRUPT };
+
+/* What datanode dn said of one replica. */
+static void on_replica_news(struct nn_state *st, uint16_t dn, const struct wire_blk_len *e,
+                            enum replica_news news)
+{
+    switch (news) {
+    case REPLICA_DELETED:
+        nn_blocks_drop_loc(&st->blocks, dn, e->blk.id);
+        nn_repl_on_deleted(&st->repl, e->blk.id, dn);
+        break;
+    case REPLICA_HELD:
+        if (nn_repl_is_doomed(&st->repl, e->blk.id, dn))
+            break; /* corrupt or being deleted: no location (nn_repl.h) */
+        if (nn_blocks_on_replica(&st->blocks, dn, e->blk, e->len))
+            nn_repl_on_replica(&st->repl, e->blk.id, dn);
+        else
+            nn_dns_queue_delete(&st->dns, dn, e->blk);
+        break;
+    case REPLICA_CORRUPT:
+        /* It stops being a location at once; the replication monitor replaces it and then
+         * has it deleted. A stale report (another generation, already known) changes nothing. */
+        if (!is_committed_loc(st, e->blk, dn))
+            break;
+        nn_blocks_drop_loc(&st->blocks, dn, e->blk.id);
+        nn_repl_note_corrupt(&st->repl, e->blk.id, dn);
+        break;
+    }
+}
+
+/* DN_BLOCK_REPORT, _RECEIVED, _DELETED and _CORRUPT: what a datanode says of its replicas. */
+static int blocks_msg(struct nn_state *st, struct nn_session *s, const struct wire_frame *f,
+                      enum replica_news news)
 {
     struct wire_dn_blocks m;
     struct wire_blk_len e;
@@ -618,14 +603,36 @@ static int h_dn_block_corrupt(struct nn_state *st, struct nn_session *s,
     if (need_dn(s) < 0)
         return -ERR_PROTO;
     uint16_t dn = (uint16_t)s->dn_idx;
+    int is_full_report = f->hdr.type == WIRE_DN_BLOCK_REPORT;
+    if (is_full_report && (m.flags & WIRE_REPORT_FIRST))
+        nn_blocks_drop_dn(&st->blocks, dn);
     for (uint32_t i = 0; i < m.count; i++) {
         wire_dn_blocks_next(&m, &e);
-        if (!is_committed_loc(st, e.blk, dn))
-            continue; /* stale: another generation, or already known */
-        nn_blocks_drop_loc(&st->blocks, dn, e.blk.id);
-        nn_repl_note_corrupt(&st->repl, e.blk.id, dn);
+        on_replica_news(st, dn, &e, news);
     }
+    if (is_full_report)
+        note_full_report(&st->dns.v[dn], m.flags);
     return 0;
+}
+
+/* DN_BLOCK_REPORT and DN_BLOCK_RECEIVED: replicas the datanode has. */
+static int h_dn_blocks_held(struct nn_state *st, struct nn_session *s,
+                            const struct wire_frame *f, struct buf *out)
+{
+    return blocks_msg(st, s, f, REPLICA_HELD);
+}
+
+static int h_dn_block_deleted(struct nn_state *st, struct nn_session *s,
+                              const struct wire_frame *f, struct buf *out)
+{
+    return blocks_msg(st, s, f, REPLICA_DELETED);
+}
+
+/* DN_BLOCK_CORRUPT: replicas a read found a bad chunk in. */
+static int h_dn_block_corrupt(struct nn_state *st, struct nn_session *s,
+                              const struct wire_frame *f, struct buf *out)
+{
+    return blocks_msg(st, s, f, REPLICA_CORRUPT);
 }
 
 /* ---- dispatch ---- */

@@ -94,6 +94,8 @@ static int dn_copy_stream(struct dn_copy_conn *cc, struct dn_reader *rd)
         uint32_t n = dn_chunk_span(off, rd->len, rd->len, WIRE_PKT_DATA_MAX);
         is_last = off + n == rd->len;
         rc = n > 0 ? dn_store_read(rd, off, n, data, csums) : 0;
+        if (rc == -ERR_CHECKSUM)
+            rc = -ERR_CORRUPT; /* this replica's own chunk, not an answer of the target's */
         while (rc == 0 && seq - cc->acked >= DN_COPY_WINDOW)
             rc = dn_copy_read_answer(cc);
         struct wire_dn_write_pkt pkt = {
@@ -135,8 +137,9 @@ static int dn_copy_to(const struct dn_copier *c, const struct dn_copy_job *job,
     return rc;
 }
 
-/* One copy, blocking. 0, or -errno / -ERR_*: the replica is missing, of another length than
- * job->len, or corrupt; the target refused or failed; the copier is stopping. */
+/* One copy, blocking. 0, or -errno / -ERR_*: the replica is missing (-ERR_NO_BLOCK), corrupt
+ * or of another length than job->len (-ERR_CORRUPT: a chunk read back wrong, a checksum file
+ * missing or torn); the target refused or failed; the copier is stopping. */
 static int dn_copy_replica(const struct dn_copier *c, const struct dn_copy_job *job)
 {
     struct dn_reader rd;
@@ -161,7 +164,9 @@ static void dn_copier_run_one(struct dn_copier *c, const struct dn_copy_job *job
         LOG_WARN("copy of blk=%016" PRIx64 " gen=%" PRIu64 " to %s:%u failed: %s", job->blk.id,
                  job->blk.gen, job->host, job->port, err_str(rc));
     pthread_mutex_lock(&c->mu);
-    if (rc == -ERR_CHECKSUM && c->corrupt_count < DN_COPIER_MAX)
+    /* Only this replica's own faults: a checksum error the target answers with is the
+     * target's (or the wire's), and says nothing of this replica. */
+    if (rc == -ERR_CORRUPT && c->corrupt_count < DN_COPIER_MAX)
         c->corrupt[c->corrupt_count++] = (struct wire_blk_len){ .blk = job->blk, .len = job->len };
     pthread_mutex_unlock(&c->mu);
 }

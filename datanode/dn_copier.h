@@ -4,8 +4,10 @@
  * A copy is a one-node pipeline write seen from the target's side: HELLO as a datanode,
  * DN_WRITE_OPEN {blk, no downstream}, the replica's chunks in DN_WRITE_PKT frames with their
  * stored checksums (each chunk verified as it is read, so a corrupt replica is never copied),
- * the LAST packet flagged SYNC, then the acks. A replica found corrupt is kept for the loop
- * to report (dn_copier_take_corrupt()). The target verifies every chunk again, puts
+ * the LAST packet flagged SYNC, then the acks. A replica of its own found corrupt (a chunk
+ * read back wrong, a missing or torn checksum file, another length than the namenode's) is
+ * kept for the loop to report (dn_copier_take_corrupt()); a checksum error the target
+ * answers with is not this replica's. The target verifies every chunk again, puts
  * the replica on disk before its last ack and announces it to the namenode (DN_BLOCK_RECEIVED),
  * which counts it only then. A copy that fails is only logged: the namenode orders it again
  * after nn.replication_timeout_ms, or at once if the target died.

@@ -237,21 +237,27 @@ static void dn_nn_delete_cb(evutil_socket_t fd, short what, void *arg)
     struct dn_nn *nn = arg;
     struct dn_deleted done[DN_NN_DELETE_BATCH];
     struct wire_blk_len deleted[DN_NN_DELETE_BATCH];
-    uint32_t n;
+    uint32_t n, m;
 
     (void)fd;
     (void)what;
     while ((n = dn_deleter_collect(&nn->deleter, done, DN_NN_DELETE_BATCH)) > 0) {
+        m = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (done[i].rc == 0)
                 dn_store_note_deleted(nn->store, done[i].len);
             LOG_DEBUG("delete blk=%016" PRIx64 " gen=%" PRIu64 ": %s", done[i].blk.id,
                       done[i].blk.gen, err_str(done[i].rc));
-            /* Gone either way (deleted now or never here): confirm it. */
-            deleted[i] = (struct wire_blk_len){ .blk = done[i].blk, .len = 0 };
+            /* Gone either way (deleted now or never here): confirmed. A delete that failed is
+             * not: the replica is still here, and the next full report shows it. */
+            if (done[i].rc == 0 || done[i].rc == -ERR_NO_BLOCK || done[i].rc == -ENOENT)
+                deleted[m++] = (struct wire_blk_len){ .blk = done[i].blk, .len = 0 };
+            else
+                LOG_WARN("delete of blk=%016" PRIx64 " failed: %s", done[i].blk.id,
+                         err_str(done[i].rc));
         }
-        if (nn->state == DN_NN_UP)
-            dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, n);
+        if (nn->state == DN_NN_UP && m > 0)
+            dn_nn_send_blocks(nn, WIRE_DN_BLOCK_DELETED, 0, deleted, m);
     }
     if (!dn_deleter_is_idle(&nn->deleter))
         dn_nn_delete_poll_later(nn);

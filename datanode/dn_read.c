@@ -87,6 +87,8 @@ int dn_read_on_request(struct dn_conn *c, const struct dn_frame *fr)
     if (rc < 0) {
         LOG_INFO("read refused blk=%016" PRIx64 " gen=%" PRIu64 ": %s", m.blk.id, m.blk.gen,
                  err_str(rc));
+        if (rc == -ERR_CORRUPT && c->srv->on_corrupt) /* e.g. its checksum file is gone */
+            c->srv->on_corrupt(c->srv->replica_fn_arg, &(struct wire_blk_len){ .blk = m.blk });
         dn_conn_reply_empty(c, WIRE_DN_READ_DATA, f->hdr.req_id, rc);
         return 0;
     }
@@ -116,7 +118,7 @@ static int dn_read_send_one(struct dn_conn *c)
     if (rc < 0) {
         LOG_WARN("read failed blk=%016" PRIx64 " gen=%" PRIu64 " off=%" PRIu64 ": %s",
                  c->rd.blk.id, c->rd.blk.gen, off, err_str(rc));
-        if (rc == -ERR_CHECKSUM && c->srv->on_corrupt)
+        if ((rc == -ERR_CHECKSUM || rc == -ERR_CORRUPT) && c->srv->on_corrupt)
             c->srv->on_corrupt(c->srv->replica_fn_arg,
                                &(struct wire_blk_len){ .blk = c->rd.blk, .len = c->rd.len });
         dn_conn_reply_empty(c, WIRE_DN_READ_DATA, c->read_req_id, rc);

@@ -49,6 +49,9 @@ int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t
     dn->is_reported = 0;
     dn->is_reporting = 0;
     dn->is_dropped = 0;
+    dn->epoch++;
+    dn->cmd_count = 0;
+    dn->copy_count = 0;
     *idx_out = idx;
     return 0;
 }

@@ -36,6 +36,9 @@ struct nn_dn {
     /* Found dead, its locations dropped from the block map: its next heartbeat is refused,
      * so that it registers and reports in full again. */
     uint8_t is_dropped;
+    /* Registrations so far: a command ordered in an earlier one may have been lost with the
+     * datanode's old process or connection. */
+    uint32_t epoch;
     struct wire_blk *cmds; /* pending DELETE commands, bounded by NN_DN_CMDS_MAX */
     size_t cmd_count;
     size_t cmd_cap;
@@ -52,7 +55,11 @@ struct nn_dns {
 void nn_dns_init(struct nn_dns *d, uint64_t dead_ms);
 void nn_dns_fini(struct nn_dns *d);
 /* Registers (or re-registers) a node; *idx_out gets its index. -ENOSPC past NN_DN_MAX,
- * -EINVAL for a bad id or address. Counts as a heartbeat. */
+ * -EINVAL for a bad id or address. Counts as a heartbeat. Drops the commands still queued
+ * for it: its full report, which follows, brings up every replica to delete again, and the
+ * replication monitor orders its copies and deletes again (nn_repl.h); a command kept would
+ * be a duplicate of one ordered again, and a second delete of a replica can hit a copy made
+ * there in between. */
 int nn_dns_register(struct nn_dns *d, const struct wire_dn_register *r, uint64_t now_ms,
                     uint32_t *idx_out);
 void nn_dns_heartbeat(struct nn_dns *d, uint32_t idx, const struct wire_dn_heartbeat *hb,

@@ -135,6 +135,14 @@ static int check_cfg(const struct cfg *cfg)
                 (unsigned long long)NN_MS_MAX);
         return -EINVAL;
     }
+    /* Dead means several heartbeats missed, and the monitor looks more often than half the
+     * dead time (a longer gap between its looks it takes for a stall of its own). */
+    if (cfg_u64(cfg, CFG_HEARTBEAT_MS) * 2 > cfg_u64(cfg, CFG_DN_DEAD_MS) ||
+        cfg_u64(cfg, CFG_REPL_INTERVAL_MS) * 4 > cfg_u64(cfg, CFG_DN_DEAD_MS)) {
+        fprintf(stderr, "dfs-namenode: nn.dn_dead_ms must be at least twice dfs.heartbeat_ms "
+                        "and four times nn.replication_interval_ms\n");
+        return -EINVAL;
+    }
     if (cfg_u64(cfg, CFG_REPL_STREAMS) == 0 || cfg_u64(cfg, CFG_REPL_STREAMS) > NN_REPL_STREAMS_MAX) {
         fprintf(stderr, "dfs-namenode: nn.replication_streams must be 1..%d\n",
                 NN_REPL_STREAMS_MAX);

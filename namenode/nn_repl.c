@@ -18,7 +18,8 @@ struct nn_repl_copy {
 struct nn_repl_doomed_one {
     uint16_t dn;
     uint8_t is_corrupt;
-    uint64_t delete_after_ms; /* 0: no delete ordered yet; else when to order it again */
+    uint8_t is_ordered;      /* its delete was ordered ... */
+    uint32_t ordered_epoch;  /* ... in this registration of the datanode (nn_dn.h) */
 };
 
 /* The doomed replicas of one block. */
@@ -47,6 +48,8 @@ void nn_repl_init(struct nn_repl *r, const struct nn_repl_opts *opts)
     r->in_flight = xcalloc(NN_DN_MAX, sizeof(*r->in_flight));
     r->cands = xmalloc(2 * (size_t)NN_DN_MAX * sizeof(*r->cands));
     r->cursor = 0;
+    r->last_tick_ms = 0;
+    r->totals = (struct nn_repl_stats){ 0 };
 }
 
 static void nn_repl_free_values(struct u64map *m)
@@ -161,28 +164,32 @@ void nn_repl_on_deleted(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
         free(u64map_del(&r->doomed, blk_id));
 }
 
-size_t nn_repl_corrupt_locs(const struct nn_repl *r, uint64_t blk_id, uint16_t *out)
+size_t nn_repl_doomed_locs(const struct nn_repl *r, uint64_t blk_id, int only_corrupt,
+                           uint16_t *out)
 {
     const struct nn_repl_doomed *d = blk_id ? u64map_get(&r->doomed, blk_id) : NULL;
     size_t n = 0;
 
     for (uint8_t i = 0; d && i < d->count; i++) {
-        if (d->v[i].is_corrupt)
+        if (d->v[i].is_corrupt || !only_corrupt)
             out[n++] = d->v[i].dn;
     }
     return n;
 }
 
-static void nn_repl_order_delete(struct nn_repl *r, const struct nn_repl_view *v,
-                                 const struct nn_blk *b, struct nn_repl_doomed_one *one)
+static void nn_repl_order_delete(const struct nn_repl_view *v, const struct nn_blk *b,
+                                 struct nn_repl_doomed_one *one)
 {
     nn_dns_queue_delete(v->dns, one->dn, (struct wire_blk){ b->id, b->gen });
-    one->delete_after_ms = v->now_ms + r->opts.timeout_ms;
+    one->is_ordered = 1;
+    one->ordered_epoch = v->dns->v[one->dn].epoch;
 }
 
-/* Orders deletes of b's doomed replicas: the excess ones again when their delete went
- * unconfirmed for a timeout, the corrupt ones too when is_corrupt_due (the block has its
- * replication in good replicas, or they are in the way of a copy). */
+/* Orders deletes of b's doomed replicas on live datanodes: the corrupt ones when
+ * is_corrupt_due (the block has its replication in good replicas, or they are in the way of
+ * a copy), and again any whose datanode registered anew since (its queue was dropped, or the
+ * order lost with its old process). Never twice in one registration: a second delete could
+ * hit a copy made there after the first. */
 static void nn_repl_delete_doomed(struct nn_repl *r, const struct nn_repl_view *v,
                                   const struct nn_blk *b, int is_corrupt_due)
 {
@@ -190,12 +197,13 @@ static void nn_repl_delete_doomed(struct nn_repl *r, const struct nn_repl_view *
 
     for (uint8_t i = 0; d && i < d->count; i++) {
         struct nn_repl_doomed_one *one = &d->v[i];
-        int is_ordered = one->delete_after_ms != 0;
-        if (is_ordered ? v->now_ms < one->delete_after_ms : !is_corrupt_due)
+        if (!nn_dns_is_live(v->dns, one->dn, v->now_ms))
             continue;
-        if (one->is_corrupt && !is_ordered)
+        if (one->is_ordered ? one->ordered_epoch == v->dns->v[one->dn].epoch : !is_corrupt_due)
+            continue;
+        if (one->is_corrupt && !one->is_ordered)
             r->totals.corrupt_deletes_ordered++;
-        nn_repl_order_delete(r, v, b, one);
+        nn_repl_order_delete(v, b, one);
     }
 }
 
@@ -251,9 +259,16 @@ static void nn_repl_drop_doomed(struct nn_repl *r, void *d)
 /* ---- datanodes ---- */
 
 /* Drops the locations of datanodes found dead since the last tick, and their queued copies
- * (the monitor forgets those copies itself). */
+ * (the monitor forgets those copies itself). Not after a gap of more than half the dead time
+ * since the last tick: the namenode itself stalled (a long checkpoint, a slow disk) and has
+ * not read the heartbeats that came meanwhile; the next tick decides. */
 static void nn_repl_drop_dead(struct nn_repl *r, const struct nn_repl_view *v)
 {
+    uint64_t last = r->last_tick_ms;
+
+    r->last_tick_ms = v->now_ms;
+    if (last != 0 && v->now_ms - last > v->dns->dead_ms / 2)
+        return;
     for (uint32_t i = 0; i < v->dns->count; i++) {
         struct nn_dn *dn = &v->dns->v[i];
         if (dn->is_dropped || nn_dns_is_live(v->dns, i, v->now_ms))
@@ -397,7 +412,7 @@ static void nn_repl_order_excess_deletes(struct nn_repl *r, const struct nn_repl
         struct nn_repl_doomed_one *one = victim == n ? NULL : nn_repl_doom(r, b->id, live[victim]);
         if (!one)
             return;
-        nn_repl_order_delete(r, v, b, one);
+        nn_repl_order_delete(v, b, one);
         nn_blocks_drop_loc(v->bm, live[victim], b->id);
         live[victim] = live[n - 1];
         r->totals.deletes_ordered++;

@@ -1,6 +1,8 @@
 /* nn_repl: the replication monitor (HDFS's RedundancyMonitor in small). Every tick:
  *  - a datanode found dead loses its locations in the block map (as in HDFS; it registers and
  *    reports in full when it comes back, nn_rpc.c makes sure of that), and its queued copies;
+ *    not on the first tick after a gap of more than half the dead time, which is the
+ *    namenode's own stall (it has not read the heartbeats that came meanwhile);
  *  - unless some live datanode has registered and not finished its full block report (its
  *    locations may be stale or missing), it looks at a slice of the block map and, for each
  *    committed block:
@@ -8,21 +10,23 @@
  *      holder, the source, to copy it to a live datanode that holds no replica of it, not
  *      even one being deleted, and has room for it (a weighted random choice by free space,
  *      as in HDFS); one copy per block at a time, at most streams_per_dn in flight per source.
- *      The copy counts once the target reports the replica (DN_BLOCK_RECEIVED), after it is on
- *      the target's disk; a copy not reported within timeout_ms, or whose source or target
- *      died, is forgotten and the block ordered again (the source and target drawn again);
+ *      The copy counts once the target reports the replica (DN_BLOCK_RECEIVED, or a full
+ *      report), after it is on the target's disk; a copy not reported within timeout_ms, or
+ *      whose source or target died, or whose source found its replica corrupt, is forgotten
+ *      and the block ordered again (the source and target drawn again);
  *    - with more (a dead datanode came back), orders the excess deleted: the replicas
  *      placement ranks lowest, never the source or target of a copy in flight.
  * A replica ordered deleted, or found corrupt (nn_repl_note_corrupt()), is doomed: it is no
  * location (the map dropped it), reports of it are ignored (nn_repl_is_doomed()), it is no
- * target, and it is forgotten when its datanode reports it deleted (nn_repl_on_deleted());
- * a delete not confirmed within timeout_ms is ordered again. A corrupt one is ordered deleted
- * once the block has its replication in good live replicas, or at once if it stands in the
- * way of a copy's only possible target while two good replicas remain (a replica is good only
- * until a read finds it bad: with one left, the corrupt ones may hold the only good copy of
- * some chunk). Until deleted, corrupt replicas are offered to readers after the good ones
- * (nn_repl_corrupt_locs()). A copy whose source reports its replica corrupt is dropped at
- * once. A block with no live replica is lost until one comes back.
+ * target, and it is forgotten when its datanode reports it deleted (nn_repl_on_deleted()).
+ * A delete is ordered once per registration of its datanode (nn_dn.h: a registration drops
+ * the commands still queued for the node), and again after the next one: a second delete in
+ * one registration could hit a copy made there in between. A corrupt replica is ordered
+ * deleted once the block has its replication in good live replicas, or at once if no target
+ * is left for a copy while two good replicas remain (a replica is good only until a read
+ * finds it bad: with one left, the corrupt ones may hold the only good copy of some chunk).
+ * Until deleted, corrupt replicas are offered to readers too, after the good ones
+ * (nn_repl_doomed_locs()). A block with no live replica is lost until one comes back.
  * After a namenode start every location is unknown until the datanodes register and report,
  * so the monitor orders nothing before not_before_ms. Pure (time is passed in); owned by the
  * namenode loop. */
@@ -55,6 +59,7 @@ struct nn_repl {
     uint16_t *in_flight;  /* copies in flight per source datanode index (NN_DN_MAX) */
     struct nn_place_cand *cands; /* 2 * NN_DN_MAX: a tick's live datanodes and a scratch list */
     size_t cursor;        /* the scan's position in the block map (nn_blocks_next) */
+    uint64_t last_tick_ms; /* 0 before the first */
     struct nn_repl_stats {
         uint64_t copies_ordered;
         uint64_t deletes_ordered;
@@ -79,8 +84,10 @@ void nn_repl_note_corrupt(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
 int nn_repl_is_doomed(const struct nn_repl *r, uint64_t blk_id, uint16_t dn);
 /* Datanode dn no longer holds a replica of block id (it reported it deleted). */
 void nn_repl_on_deleted(struct nn_repl *r, uint64_t blk_id, uint16_t dn);
-/* The datanodes holding corrupt replicas of block id, into out (NN_LOCS_MAX slots). */
-size_t nn_repl_corrupt_locs(const struct nn_repl *r, uint64_t blk_id, uint16_t *out);
+/* The datanodes holding doomed replicas of block id (only the corrupt ones if only_corrupt),
+ * into out (NN_LOCS_MAX slots). */
+size_t nn_repl_doomed_locs(const struct nn_repl *r, uint64_t blk_id, int only_corrupt,
+                           uint16_t *out);
 /* Copies in flight (for tests and the report). */
 size_t nn_repl_in_flight(const struct nn_repl *r);
 

@@ -27,13 +27,17 @@ void nn_session_init(struct nn_session *s)
 
 /* ---- shared helpers ---- */
 
-/* Forgets freed blocks and orders their replicas deleted. */
+/* Forgets freed blocks and orders their replicas deleted: the locations and the doomed ones
+ * (corrupt or excess, maybe not deleted yet; the monitor forgets them once the block is gone). */
 static void release_blocks(struct nn_state *st, const struct nn_blk_list *freed)
 {
     uint16_t locs[NN_LOCS_MAX];
 
     for (size_t i = 0; i < freed->count; i++) {
         size_t n = nn_blocks_remove(&st->blocks, freed->v[i].id, locs);
+        for (size_t k = 0; k < n; k++)
+            nn_dns_queue_delete(&st->dns, locs[k], freed->v[i]);
+        n = nn_repl_doomed_locs(&st->repl, freed->v[i].id, 0, locs);
         for (size_t k = 0; k < n; k++)
             nn_dns_queue_delete(&st->dns, locs[k], freed->v[i]);
     }
@@ -219,7 +223,7 @@ static uint32_t readable_locs(const struct nn_state *st, const struct nn_blk *b,
 {
     uint16_t bad[NN_LOCS_MAX];
     uint32_t n = live_locs(st, b, locs);
-    size_t nbad = b ? nn_repl_corrupt_locs(&st->repl, b->id, bad) : 0;
+    size_t nbad = b ? nn_repl_doomed_locs(&st->repl, b->id, 1, bad) : 0;
 
     for (size_t i = 0; i < nbad && n < WIRE_TARGETS_MAX; i++) {
         if (nn_dns_is_live(&st->dns, bad[i], st->now_ms))

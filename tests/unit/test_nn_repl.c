@@ -742,6 +742,85 @@ START_TEST(test_nn_repl_corrupt_report_of_no_location_is_ignored)
 }
 END_TEST
 
+/* ---- registrations, stalls, removed blocks ---- */
+
+/* A datanode that registers again loses the commands still queued for it (its full report
+ * brings up what to delete again); a doomed replica's delete is ordered again then, and only
+ * then: never twice to one registration, where a second delete could hit a copy made there
+ * after the first. */
+START_TEST(test_nn_repl_delete_ordered_again_only_after_a_new_registration)
+{
+    struct nn_session dn[DN_COUNT], cl;
+    struct wire_blk blk;
+    struct hb_cmd c[8];
+    const unsigned all = DN_A | DN_B | DN_C | DN_D;
+
+    four_replicas(dn, &cl, &blk);
+    int victim = lowest_ranked(all, blk.id);
+    tick();
+    assert_repl(0, 0, 0, 1, 0);
+    datanode(&dn[victim], victim); /* before its heartbeat took the delete */
+    ck_assert_uint_eq(heartbeat_cmds(&dn[victim], c, 8), 0);
+    tick(); /* its full report has not come: nothing is ordered meanwhile */
+    ck_assert_uint_eq(heartbeat_cmds(&dn[victim], c, 8), 0);
+    struct wire_blk_len e = { .blk = blk, .len = REPL_LEN };
+    full_report(&dn[victim], &e, 1); /* still on its disk; doomed, so no location */
+    tick();
+    ck_assert_uint_eq(deletes_of(dn, all, blk), bit(victim));
+    /* Not confirmed for long after: still not ordered a second time. */
+    advance(dn, all, 3 * st.repl.opts.timeout_ms);
+    tick();
+    tick();
+    ck_assert_uint_eq(deletes_of(dn, all, blk), 0);
+}
+END_TEST
+
+/* The namenode's own stall (a long checkpoint) looks like every datanode's silence: the first
+ * look after a gap of more than half the dead time drops nobody, the next one drops only the
+ * nodes still silent, and a dropped node's heartbeat is refused so that it registers again. */
+START_TEST(test_nn_repl_own_stall_drops_no_datanode)
+{
+    struct nn_session dn[DN_COUNT], cl;
+    struct wire_blk blk;
+    struct wire_blk none[1];
+
+    three_replicas(dn, &cl, 0, &blk);
+    tick();
+    st.now_ms += DEAD_MS + 1; /* nothing read for that long */
+    tick();
+    ck_assert_uint_eq(st.repl.totals.dns_dropped, 0);
+    ck_assert_uint_eq(heartbeat(&dn[0], none, 1), 0); /* what came meanwhile is read */
+    ck_assert_uint_eq(heartbeat(&dn[1], none, 1), 0);
+    st.now_ms += 1;
+    tick();
+    ck_assert_uint_eq(st.repl.totals.dns_dropped, 1); /* dn-c stayed silent */
+    struct wire_dn_heartbeat m = { .capacity = 1000000, .remaining = 998000 };
+    struct buf b;
+    buf_init(&b);
+    wire_dn_heartbeat_encode(&b, &m);
+    ck_assert_uint_ne(call_status(&dn[2], WIRE_DN_HEARTBEAT, &b), 0);
+    buf_fini(&b);
+    datanode(&dn[2], 2);
+    ck_assert_uint_eq(heartbeat(&dn[2], none, 1), 0);
+}
+END_TEST
+
+/* Removing a file orders its block deleted on every node with a replica of it: the
+ * locations, and the corrupt replica that was no location any more. */
+START_TEST(test_nn_repl_removed_block_deletes_its_corrupt_replica_too)
+{
+    struct nn_session dn[DN_COUNT], cl;
+    struct wire_blk blk;
+
+    three_replicas(dn, &cl, 0, &blk);
+    corrupt(&dn[0], blk);
+    ck_assert_uint_eq(name_req(&cl, WIRE_NN_UNLINK, NN_ROOT_INO, "f"), 0);
+    ck_assert_uint_eq(deletes_of(dn, DN_A | DN_B | DN_C, blk), DN_A | DN_B | DN_C);
+    tick(); /* the monitor forgets the gone block's doomed replica */
+    ck_assert(!nn_repl_is_doomed(&st.repl, blk.id, 0));
+}
+END_TEST
+
 static Suite *nn_repl_suite(void)
 {
     Suite *s = suite_create("nn_repl");
@@ -770,6 +849,13 @@ static Suite *nn_repl_suite(void)
     tcase_add_test(tc, test_nn_repl_copy_from_a_corrupt_source_is_ordered_again);
     tcase_add_test(tc, test_nn_repl_corrupt_replicas_are_offered_when_no_good_one_is_left);
     tcase_add_test(tc, test_nn_repl_corrupt_report_of_no_location_is_ignored);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("registrations");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_nn_repl_delete_ordered_again_only_after_a_new_registration);
+    tcase_add_test(tc, test_nn_repl_own_stall_drops_no_datanode);
+    tcase_add_test(tc, test_nn_repl_removed_block_deletes_its_corrupt_replica_too);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -59,8 +59,11 @@ free_port_base() {
     fail "no free port range found"
 }
 
+# The EXIT trap: stops the cluster, prints its logs on failure, removes the temp dir. Its
+# exit status is $? (or IT_EXIT_RC, for a trap that runs commands before it).
 it_cleanup() {
     local rc=$?
+    rc="${IT_EXIT_RC:-$rc}"
     set +e
     if [ -n "$IT_STATE" ] && [ -d "$IT_STATE" ]; then
         if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then

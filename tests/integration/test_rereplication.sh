@@ -227,9 +227,9 @@ for dn in "${all_dns[@]}"; do [ "$dn" = "$paused" ] || others+=("$dn"); done
 paused_pid="$(it_pid "datanode${paused#dn}")"
 registrations() { grep -c 'registered with namenode' "$IT_STATE/log/datanode${paused#dn}.log"; }
 regs_before="$(registrations)"
-# A stopped process ignores the cleanup's SIGTERM: wake it first if the test fails.
-# (it_cleanup reads the exit status from $?, which the kill would overwrite).
-trap 'rc=$?; kill -CONT "$paused_pid" 2>/dev/null; (exit "$rc"); it_cleanup' EXIT
+# A stopped process ignores the cleanup's SIGTERM: wake it first if the test fails (the
+# kill's status would be it_cleanup's $?: the test's goes in IT_EXIT_RC).
+trap 'IT_EXIT_RC=$?; kill -CONT "$paused_pid" 2>/dev/null || true; it_cleanup' EXIT
 log "phase 5: SIGSTOP $paused (pid $paused_pid)"
 kill -STOP "$paused_pid"
 wait_for "namenode declares $paused dead" check_report 3 -

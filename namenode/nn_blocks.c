@@ -96,6 +96,15 @@ static void entry_view(const struct nn_blocks *bm, const struct nn_blocks_entry 
         out->locs[i] = loc_get(bm, e, i);
 }
 
+int nn_blk_has_loc(const struct nn_blk *b, uint16_t dn)
+{
+    for (uint8_t i = 0; i < b->loc_count; i++) {
+        if (b->locs[i] == dn)
+            return 1;
+    }
+    return 0;
+}
+
 int nn_blocks_get(const struct nn_blocks *bm, uint64_t id, struct nn_blk *out)
 {
     const struct nn_blocks_entry *e = entry_get(bm, id);

@@ -40,6 +40,8 @@ struct nn_blocks {
 
 void nn_blocks_init(struct nn_blocks *bm, const struct nn_ns *ns);
 void nn_blocks_fini(struct nn_blocks *bm);
+/* Whether datanode dn is one of b's locations. */
+int nn_blk_has_loc(const struct nn_blk *b, uint16_t dn);
 /* Fills *out with block id (0 is never a block). Returns 0, or -ENOENT. */
 int nn_blocks_get(const struct nn_blocks *bm, uint64_t id, struct nn_blk *out);
 int nn_blocks_has(const struct nn_blocks *bm, uint64_t id);

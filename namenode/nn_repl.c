@@ -100,11 +100,9 @@ void nn_repl_on_replica(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 
 /* ---- doomed replicas ---- */
 
-static struct nn_repl_doomed_one *nn_repl_doomed_find(const struct nn_repl *r, uint64_t blk_id,
-                                                      uint16_t dn)
+/* dn's entry in the block's list d (NULL: none). */
+static struct nn_repl_doomed_one *nn_repl_doomed_in(struct nn_repl_doomed *d, uint16_t dn)
 {
-    struct nn_repl_doomed *d = blk_id ? u64map_get(&r->doomed, blk_id) : NULL;
-
     for (uint8_t i = 0; d && i < d->count; i++) {
         if (d->v[i].dn == dn)
             return &d->v[i];
@@ -112,12 +110,18 @@ static struct nn_repl_doomed_one *nn_repl_doomed_find(const struct nn_repl *r, u
     return NULL;
 }
 
+static struct nn_repl_doomed_one *nn_repl_doomed_find(const struct nn_repl *r, uint64_t blk_id,
+                                                      uint16_t dn)
+{
+    return nn_repl_doomed_in(blk_id ? u64map_get(&r->doomed, blk_id) : NULL, dn);
+}
+
 /* Dooms dn's replica of blk_id; NULL if the block's list is full (the caller then leaves the
  * replica alone: a replica not recorded here would come back with the next report). */
 static struct nn_repl_doomed_one *nn_repl_doom(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
-    struct nn_repl_doomed_one *one = nn_repl_doomed_find(r, blk_id, dn);
     struct nn_repl_doomed *d = u64map_get(&r->doomed, blk_id);
+    struct nn_repl_doomed_one *one = nn_repl_doomed_in(d, dn);
 
     if (one)
         return one;
@@ -153,14 +157,12 @@ int nn_repl_is_doomed(const struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 void nn_repl_on_deleted(struct nn_repl *r, uint64_t blk_id, uint16_t dn)
 {
     struct nn_repl_doomed *d = blk_id ? u64map_get(&r->doomed, blk_id) : NULL;
+    struct nn_repl_doomed_one *one = nn_repl_doomed_in(d, dn);
 
-    for (uint8_t i = 0; d && i < d->count; i++) {
-        if (d->v[i].dn == dn) {
-            d->v[i] = d->v[--d->count];
-            break;
-        }
-    }
-    if (d && d->count == 0)
+    if (!one)
+        return;
+    *one = d->v[--d->count];
+    if (d->count == 0)
         free(u64map_del(&r->doomed, blk_id));
 }
 
@@ -306,11 +308,7 @@ static size_t nn_repl_live_locs(const struct nn_repl_view *v, const struct nn_bl
 /* Whether dn holds a replica of b: a location, or a doomed one still on its disk. */
 static int nn_repl_holds(const struct nn_repl *r, const struct nn_blk *b, uint32_t dn)
 {
-    for (uint8_t i = 0; i < b->loc_count; i++) {
-        if (b->locs[i] == dn)
-            return 1;
-    }
-    return nn_repl_is_doomed(r, b->id, (uint16_t)dn);
+    return nn_blk_has_loc(b, (uint16_t)dn) || nn_repl_is_doomed(r, b->id, (uint16_t)dn);
 }
 
 /* ---- copies ---- */

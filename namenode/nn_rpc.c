@@ -557,13 +557,8 @@ static int is_committed_loc(const struct nn_state *st, struct wire_blk blk, uint
 {
     struct nn_blk b;
 
-    if (nn_blocks_get(&st->blocks, blk.id, &b) < 0 || b.gen != blk.gen || !b.is_committed)
-        return 0;
-    for (uint8_t i = 0; i < b.loc_count; i++) {
-        if (b.locs[i] == dn)
-            return 1;
-    }
-    return 0;
+    return nn_blocks_get(&st->blocks, blk.id, &b) == 0 && b.gen == blk.gen && b.is_committed &&
+           nn_blk_has_loc(&b, dn);
 }
 
 enum replica_news { REPLICA_HELD, REPLICA_DELETED, REPLICA_CORRUPT };

@@ -88,11 +88,7 @@ static int has_loc(uint64_t id, uint16_t dn)
 {
     struct nn_blk b = get(id);
 
-    for (uint8_t i = 0; i < b.loc_count; i++) {
-        if (b.locs[i] == dn)
-            return 1;
-    }
-    return 0;
+    return nn_blk_has_loc(&b, dn);
 }
 
 START_TEST(test_nn_blocks_add_then_get)

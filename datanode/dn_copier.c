@@ -30,25 +30,18 @@ struct dn_copy_conn {
     uint64_t acked; /* packets acknowledged (seq 0 .. acked - 1) */
 };
 
-static int dn_copy_send(struct dn_copy_conn *cc, uint16_t type, void (*encode)(struct buf *,
-                                                                               const void *),
-                        const void *msg)
+/* A frame is built in cc->frame: dn_copy_frame_begin(), the body's encoder, then
+ * dn_copy_frame_send() with its type. */
+static size_t dn_copy_frame_begin(struct dn_copy_conn *cc)
 {
     buf_reset(&cc->frame);
-    size_t start = wire_frame_begin(&cc->frame);
-    encode(&cc->frame, msg);
+    return wire_frame_begin(&cc->frame);
+}
+
+static int dn_copy_frame_send(struct dn_copy_conn *cc, size_t start, uint16_t type)
+{
     wire_frame_end(&cc->frame, start, type, cc->req_id++, 0);
     return sock_write_all(cc->fd, cc->frame.data, cc->frame.len);
-}
-
-static void dn_copy_encode_open(struct buf *b, const void *m)
-{
-    wire_dn_write_open_encode(b, m);
-}
-
-static void dn_copy_encode_pkt(struct buf *b, const void *m)
-{
-    wire_dn_write_pkt_encode(b, m);
 }
 
 /* Reads the next answer: the open's, then the acks in packet order. */
@@ -102,8 +95,11 @@ static int dn_copy_stream(struct dn_copy_conn *cc, struct dn_reader *rd)
             .seq = seq, .offset = off, .flags = is_last ? WIRE_PKT_LAST | WIRE_PKT_SYNC : 0,
             .data_len = n, .data = data, .csum_count = csum_chunk_count(n), .csums_raw = csums,
         };
-        if (rc == 0)
-            rc = dn_copy_send(cc, WIRE_DN_WRITE_PKT, dn_copy_encode_pkt, &pkt);
+        if (rc == 0) {
+            size_t start = dn_copy_frame_begin(cc);
+            wire_dn_write_pkt_encode(&cc->frame, &pkt);
+            rc = dn_copy_frame_send(cc, start, WIRE_DN_WRITE_PKT);
+        }
         off += n;
     }
     while (rc == 0 && (cc->is_open_pending || cc->acked < seq))
@@ -127,8 +123,11 @@ static int dn_copy_to(const struct dn_copier *c, const struct dn_copy_job *job,
     buf_init(&cc.frame);
     buf_init(&cc.storage);
     rc = sock_hello(cc.fd, self->cluster_id, WIRE_NODE_DATANODE, self->node_id);
-    if (rc == 0)
-        rc = dn_copy_send(&cc, WIRE_DN_WRITE_OPEN, dn_copy_encode_open, &open);
+    if (rc == 0) {
+        size_t start = dn_copy_frame_begin(&cc);
+        wire_dn_write_open_encode(&cc.frame, &open);
+        rc = dn_copy_frame_send(&cc, start, WIRE_DN_WRITE_OPEN);
+    }
     if (rc == 0)
         rc = dn_copy_stream(&cc, rd);
     buf_fini(&cc.frame);

@@ -207,6 +207,26 @@ it_assert_logs_clean() {
     fi
 }
 
+# it_one_block COUNT SOURCE: a file of one block was written from SOURCE; waits for its COUNT
+# finalized replica files (it_replica_files) and checks they are all that block's and hold
+# SOURCE's bytes (replicas are raw data). Sets IT_BLOCK_FILES (their paths, sorted), IT_BLK_ID
+# (16 hex digits) and IT_BLK_GEN.
+it_one_block() {
+    local count="$1" src="$2" base f
+    mapfile -t IT_BLOCK_FILES < <(it_replica_files "$count")
+    [ "${#IT_BLOCK_FILES[@]}" -eq "$count" ] || fail "want $count replica files"
+    base="$(basename "${IT_BLOCK_FILES[0]}" .data)" # blk_<id>_<gen>
+    IT_BLK_ID="${base#blk_}"
+    IT_BLK_ID="${IT_BLK_ID%_*}"
+    # shellcheck disable=SC2034 # read by the tests
+    IT_BLK_GEN="${base##*_}"
+    for f in "${IT_BLOCK_FILES[@]}"; do
+        [ "$(basename "$f" .data)" = "$base" ] ||
+            fail "replicas of different blocks: ${IT_BLOCK_FILES[*]}"
+        cmp -s "$src" "$f" || fail "replica $f does not hold the file's bytes"
+    done
+}
+
 # Waits until the mount answers (remounting through dfs-local up if the FUSE daemon died).
 it_ensure_mount() {
     if ! mountpoint -q "$IT_MNT" 2>/dev/null || ! ls "$IT_MNT" >/dev/null 2>&1; then

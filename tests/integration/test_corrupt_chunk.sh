@@ -39,16 +39,8 @@ it_assert_same "$IT_TMP/orig" "$IT_MNT/victim"
 
 # The three replica files of the one block, one per datanode; a replacement comes back at
 # the same path (finalized/subdirXX/blk_<id>_<gen>.data).
-mapfile -t files < <(it_replica_files 3)
-[ "${#files[@]}" -eq 3 ] || fail "want 3 replica files"
-base="$(basename "${files[0]}" .data)" # blk_<id>_<gen>
-blk_id="${base#blk_}"
-blk_id="${blk_id%_*}"
-blk_gen="${base##*_}"
-for f in "${files[@]}"; do
-    [ "$(basename "$f" .data)" = "$base" ] || fail "replicas of different blocks: ${files[*]}"
-    cmp -s "$IT_TMP/orig" "$f" || fail "replica $f is not the file's data"
-done
+it_one_block 3 "$IT_TMP/orig"
+files=("${IT_BLOCK_FILES[@]}") blk_id="$IT_BLK_ID" blk_gen="$IT_BLK_GEN"
 
 # ---- helpers
 

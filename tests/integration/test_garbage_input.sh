@@ -30,16 +30,8 @@ cp "$IT_TMP/orig" "$IT_MNT/victim"
 it_assert_same "$IT_TMP/orig" "$IT_MNT/victim"
 
 # The block's replicas: one per datanode. blk_<16 hex id>_<gen>.data
-mapfile -t replicas < <(it_replica_files 3)
-[ "${#replicas[@]}" -eq 3 ] || fail "want 3 replica files"
-base="$(basename "${replicas[0]}" .data)"
-blk_id="${base#blk_}"
-blk_gen="${blk_id#*_}"
-blk_id="${blk_id%%_*}"
-for f in "${replicas[@]}"; do
-    [ "$(basename "$f")" = "$base.data" ] || fail "replicas of different blocks: ${replicas[*]}"
-    cmp -s "$f" "$IT_TMP/orig" || fail "replica $f does not hold the file's bytes"
-done
+it_one_block 3 "$IT_TMP/orig"
+replicas=("${IT_BLOCK_FILES[@]}") blk_id="$IT_BLK_ID" blk_gen="$IT_BLK_GEN"
 log "file stored as block $blk_id gen $blk_gen on 3 datanodes"
 
 names=(namenode fuse)
